@@ -1,0 +1,5 @@
+import type { PlatformAdapter } from '../src/platform.ts';
+import { slackAdapter } from './slack/index.ts';
+
+/** Every platform the service can speak; each starts only when its credentials are configured. */
+export const adapters: PlatformAdapter[] = [slackAdapter];

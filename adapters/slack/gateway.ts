@@ -1,0 +1,111 @@
+import { App, ExpressReceiver, LogLevel, type Logger as SlackLogger } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { SlackConfig } from '../../src/config.ts';
+import { conversationKey, type NewChatJob } from '../../src/jobs/chat-job.ts';
+import type { Logger } from '../../src/logger.ts';
+import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
+import type { Surface } from '../../src/surface.ts';
+import { normalizeAskCommand, normalizeDirectMessage, normalizeMention, parseSlashCommand } from './normalize.ts';
+
+/** Slack's event and slash-command bodies are small; anything far larger is not from Slack. */
+const BODY_LIMIT = '256kb';
+
+/** Bolt's logger interface over pino, so Bolt's own lines are JSON and redacted too. */
+function boltLogger(logger: Logger): SlackLogger {
+  const log = logger.child({ component: 'bolt' });
+  return {
+    debug: (...msg) => log.debug(msg.map(String).join(' ')),
+    info: (...msg) => log.info(msg.map(String).join(' ')),
+    warn: (...msg) => log.warn(msg.map(String).join(' ')),
+    error: (...msg) => log.error(msg.map(String).join(' ')),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
+}
+
+/**
+ * The Slack gateway: a Bolt app over Socket Mode (SLACK_APP_TOKEN set) or the HTTP Events API at
+ * POST /slack/events with signatures verified. It acks at once, turns each event into a job and
+ * does nothing slow.
+ */
+export async function startSlackGateway(
+  context: GatewayContext,
+  slack: SlackConfig,
+  client: WebClient,
+  surface: Surface,
+): Promise<RunningGateway> {
+  const { intake, history, logger } = context;
+  const auth = await client.auth.test();
+  const botUserId = auth.user_id;
+  const common = {
+    token: slack.botToken,
+    botId: auth.bot_id,
+    botUserId,
+    logger: boltLogger(logger),
+    convoStore: false as const,
+    clientOptions: { slackApiUrl: slack.apiUrl },
+  };
+  const app = slack.appToken
+    ? new App({ ...common, appToken: slack.appToken, socketMode: true })
+    : new App({
+        ...common,
+        receiver: new ExpressReceiver({
+          signingSecret: slack.signingSecret ?? '',
+          app: context.http,
+          endpoints: '/slack/events',
+          bodyLimit: BODY_LIMIT,
+          logger: boltLogger(logger),
+        }),
+      });
+
+  const submit = async (job: NewChatJob, notify: { responseUrl?: string | undefined }) => {
+    const verdict = await intake.submit(job);
+    logger.debug({ jobId: job.id, status: verdict.status }, 'slack event taken in');
+    if (verdict.status === 'rejected') {
+      await surface.notice(
+        { workspaceId: job.workspaceId, channelId: job.channelId, userId: job.userId, threadId: job.reply.threadId, responseUrl: notify.responseUrl },
+        verdict.notice.kind,
+        verdict.notice.text,
+      );
+    }
+  };
+
+  app.event('app_mention', async ({ event, body }) => {
+    const job = normalizeMention(event, { teamId: body.team_id, eventId: body.event_id, botUserId });
+    if (job) await submit(job, {});
+  });
+
+  app.event('message', async ({ event, body }) => {
+    const job = normalizeDirectMessage(event, { teamId: body.team_id, eventId: body.event_id, botUserId });
+    if (job) await submit(job, {});
+  });
+
+  app.command(slack.askCommand, async ({ command, ack }) => {
+    await ack();
+    const parsed = parseSlashCommand(command);
+    if (!parsed) return logger.warn('ignoring a malformed slash command payload');
+    await submit(normalizeAskCommand(parsed), { responseUrl: parsed.response_url });
+  });
+
+  app.command(slack.resetCommand, async ({ command, ack }) => {
+    const parsed = parseSlashCommand(command);
+    if (!parsed) return ack();
+    await history.clear(
+      conversationKey({ platform: 'slack', workspaceId: parsed.team_id, channelId: parsed.channel_id, threadId: undefined }),
+    );
+    await ack({ response_type: 'ephemeral', text: 'Done: I’ve forgotten our conversation here. The next message starts afresh.' });
+  });
+
+  app.error(async (err) => {
+    logger.error({ err }, 'slack listener failed');
+  });
+
+  if (slack.appToken) await app.start();
+  logger.info({ mode: slack.appToken ? 'socket' : 'http', botUserId }, 'slack gateway started');
+  return {
+    stop: async () => {
+      if (slack.appToken) await app.stop();
+    },
+  };
+}

@@ -1,0 +1,197 @@
+import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
+import type { SlackConfig } from '../../src/config.ts';
+import type { ChatJob } from '../../src/jobs/chat-job.ts';
+import { ClassifiedError } from '../../src/llm/failures.ts';
+import type { ChatTurn } from '../../src/llm/hf-chat.ts';
+import type { Logger } from '../../src/logger.ts';
+import type { NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
+import { splitMessage } from '../../src/text/split.ts';
+import { fromSlackText, toSlackText } from './format.ts';
+
+const PLACEHOLDER = '_Thinking…_';
+/** Errors no retry can fix: the reply cannot be shown, so the job stops. */
+const FATAL_ERRORS = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'missing_scope',
+  'restricted_action',
+  'msg_too_long',
+  'no_text',
+]);
+
+function classifySlackError(err: unknown): ClassifiedError {
+  const code = (err as { code?: string }).code;
+  if (code === ErrorCode.PlatformError) {
+    const slackError = (err as WebAPIPlatformError).data.error;
+    const failure = FATAL_ERRORS.has(slackError)
+      ? ({ kind: 'fatal', userMessage: `Slack refused the reply (${slackError}).`, detail: `slack ${slackError}` } as const)
+      : ({ kind: 'transient', detail: `slack ${slackError}` } as const);
+    return new ClassifiedError(failure, { cause: err });
+  }
+  if (code === ErrorCode.RateLimitedError) {
+    return new ClassifiedError(
+      { kind: 'transient', detail: `slack rate limited for ${(err as { retryAfter: number }).retryAfter} s` },
+      { cause: err },
+    );
+  }
+  return new ClassifiedError({ kind: 'transient', detail: err instanceof Error ? err.message : String(err) }, { cause: err });
+}
+
+async function slackCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw classifySlackError(err);
+  }
+}
+
+export function createSlackWebClient(config: SlackConfig): WebClient {
+  return new WebClient(config.botToken, {
+    slackApiUrl: config.apiUrl,
+    // 429s are waited out by the client (Retry-After); other failures get a short retry here and
+    // then surface to the queue, which owns longer retries.
+    retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
+    timeout: 10_000,
+  });
+}
+
+/**
+ * One Slack reply: a placeholder posted in the thread, then edited (chat.update) as the answer
+ * grows; text past one message continues in further thread messages. Rendering recomputes every
+ * message and edits only those whose text changed.
+ */
+class SlackReply implements ReplyHandle {
+  readonly #client: WebClient;
+  readonly #job: ChatJob;
+  readonly #ids: string[];
+  readonly #save: (ids: string[]) => Promise<void>;
+  readonly #maxChars: number;
+  readonly #header: string;
+  /** What each message shows now; unknown after a resume, so everything is rewritten once. */
+  readonly #shown: (string | undefined)[] = [];
+
+  constructor(client: WebClient, job: ChatJob, ids: string[], save: (ids: string[]) => Promise<void>, maxChars: number) {
+    this.#client = client;
+    this.#job = job;
+    this.#ids = ids;
+    this.#save = save;
+    this.#maxChars = maxChars;
+    this.#header = commandHeader(job);
+  }
+
+  async render(markdown: string, final: boolean): Promise<void> {
+    const chunks = splitMessage(markdown, this.#maxChars - this.#header.length).map(toSlackText);
+    chunks[0] = this.#header + (chunks[0] ?? '');
+    for (const [index, text] of chunks.entries()) {
+      const ts = this.#ids[index];
+      if (ts === undefined) {
+        this.#ids.push(await this.#post(text));
+        await this.#save([...this.#ids]);
+      } else if (this.#shown[index] !== text) {
+        await slackCall(() => this.#client.chat.update({ channel: this.#job.reply.channelId, ts, text }));
+      }
+      this.#shown[index] = text;
+    }
+    if (final && this.#ids.length > chunks.length) {
+      // A resumed answer came out shorter than the first try: remove the messages it no longer needs.
+      for (const ts of this.#ids.splice(chunks.length)) {
+        await slackCall(() => this.#client.chat.delete({ channel: this.#job.reply.channelId, ts }));
+      }
+      this.#shown.length = chunks.length;
+      await this.#save([...this.#ids]);
+    }
+  }
+
+  async #post(text: string): Promise<string> {
+    const result = await slackCall(() =>
+      this.#client.chat.postMessage({
+        channel: this.#job.reply.channelId,
+        text,
+        ...(this.#job.reply.threadId ? { thread_ts: this.#job.reply.threadId } : {}),
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
+    if (!result.ts) throw new ClassifiedError({ kind: 'transient', detail: 'chat.postMessage returned no ts' });
+    return result.ts;
+  }
+}
+
+/** A slash command's answer is a new channel message: say who asked what, so the channel can follow. */
+function commandHeader(job: ChatJob): string {
+  if (job.kind !== 'command') return '';
+  const question = job.text.length > 300 ? `${job.text.slice(0, 300)}…` : job.text;
+  return toSlackText(`<@${job.userId}> asked: _${question.replace(/\s+/g, ' ')}_`) + '\n\n';
+}
+
+export class SlackSurface implements Surface {
+  readonly platform = 'slack';
+  readonly editIntervalMs: number;
+  readonly #client: WebClient;
+  readonly #config: SlackConfig;
+  readonly #logger: Logger;
+  #botUserId: string | undefined;
+
+  constructor(client: WebClient, config: SlackConfig, logger: Logger) {
+    this.#client = client;
+    this.#config = config;
+    this.#logger = logger;
+    this.editIntervalMs = config.editIntervalMs;
+  }
+
+  async openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>): Promise<ReplyHandle> {
+    const reply = new SlackReply(this.#client, job, [...job.progress.messageIds], saveMessageIds, this.#config.maxMessageChars);
+    if (job.progress.messageIds.length === 0) await reply.render(PLACEHOLDER, false);
+    return reply;
+  }
+
+  async conversationContext(job: ChatJob): Promise<ChatTurn[]> {
+    if (!job.threadId) return [];
+    const botUserId = await this.#ownUserId();
+    const result = await slackCall(() =>
+      this.#client.conversations.replies({ channel: job.channelId, ts: job.threadId ?? '', limit: 100 }),
+    );
+    return (result.messages ?? [])
+      .filter((message) => message.ts !== job.messageId && (job.messageId === undefined || (message.ts ?? '') < job.messageId))
+      .flatMap((message): ChatTurn[] => {
+        const fromBot = Boolean(message.bot_id) && message.user === botUserId;
+        const content = fromSlackText(message.text ?? '', botUserId);
+        if (!content) return [];
+        return [{ role: fromBot ? 'assistant' : 'user', content: fromBot ? content : `<@${message.user}>: ${content}` }];
+      });
+  }
+
+  async notice(target: NoticeTarget, kind: NoticeKind, detail: string): Promise<void> {
+    const text = toSlackText(detail);
+    try {
+      if (target.responseUrl) {
+        const response = await fetch(target.responseUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ response_type: 'ephemeral', text }),
+        });
+        if (!response.ok) throw new Error(`response_url answered ${response.status}`);
+        return;
+      }
+      await this.#client.chat.postEphemeral({
+        channel: target.channelId,
+        user: target.userId,
+        text,
+        ...(target.threadId ? { thread_ts: target.threadId } : {}),
+      });
+    } catch (err) {
+      this.#logger.warn({ err, kind }, 'could not show a notice on Slack');
+    }
+  }
+
+  async #ownUserId(): Promise<string | undefined> {
+    this.#botUserId ??= (await slackCall(() => this.#client.auth.test())).user_id;
+    return this.#botUserId;
+  }
+}

@@ -1,0 +1,232 @@
+import { z } from 'zod';
+
+/** The roles one process can run; `npm start` runs both. */
+export const ROLES = ['gateway', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
+const csv = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+const url = (fallback: string) => z.url().default(fallback);
+const slashCommand = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\/[a-z0-9_-]{1,31}$/, 'must look like /name (lowercase letters, digits, - or _)')
+    .default(fallback);
+
+/**
+ * Every environment variable the service reads. `.env.example` documents each one;
+ * keep the two in step (test/config.test.ts checks they match).
+ */
+export const envSchema = z.object({
+  ROLES: z
+    .string()
+    .default('gateway,worker')
+    .transform((value) => value.split(',').map((role) => role.trim()))
+    .pipe(z.array(z.enum(ROLES)).min(1)),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  REDIS_AUTOSTART: bool(true),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ - . and {} only')
+    .default('hfbot'),
+
+  HF_TOKEN: optionalString,
+  HF_BASE_URL: url('https://router.huggingface.co/v1'),
+  HF_CHAT_MODEL: z.string().min(1).default('meta-llama/Llama-3.1-8B-Instruct'),
+  HF_INFERENCE_URL: url('https://router.huggingface.co/hf-inference'),
+  HF_SENTIMENT_MODEL: z.string().min(1).default('cardiffnlp/twitter-roberta-base-sentiment-latest'),
+  HF_MAX_TOKENS: positiveInt(1024),
+  HF_TIMEOUT_MS: positiveInt(60_000),
+  HF_STREAM_IDLE_TIMEOUT_MS: positiveInt(30_000),
+  HF_MAX_ATTEMPTS: positiveInt(5),
+  HF_LOADING_MAX_WAIT_MS: positiveInt(300_000),
+  HF_RATE_LIMIT_MAX: nonNegativeInt(0),
+  HF_RATE_LIMIT_WINDOW_MS: positiveInt(60_000),
+  SYSTEM_PROMPT: z
+    .string()
+    .default(
+      'You are a helpful assistant in a team chat. Answer clearly and concisely, using Markdown where it helps.',
+    ),
+
+  WORKER_CONCURRENCY: positiveInt(50),
+  WORKER_LOCK_MS: positiveInt(15_000),
+  CONTEXT_MAX_CHARS: positiveInt(12_000),
+  CONTEXT_MAX_TURNS: positiveInt(40),
+  CONTEXT_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+  MAX_INPUT_CHARS: positiveInt(4000),
+  USER_RATE_LIMIT: nonNegativeInt(10),
+  USER_RATE_WINDOW_SECONDS: positiveInt(60),
+  ALLOWED_CHANNELS: csv,
+
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_API_URL: url('https://slack.com/api/'),
+  SLACK_EDIT_INTERVAL_MS: positiveInt(1000),
+  SLACK_MAX_MESSAGE_CHARS: z.coerce.number().int().min(500).max(12_000).default(3900),
+  SLACK_ASK_COMMAND: slashCommand('/ask'),
+  SLACK_RESET_COMMAND: slashCommand('/reset'),
+
+  DISCORD_TOKEN: optionalString,
+  DISCORD_APPLICATION_ID: optionalString,
+  DISCORD_API_URL: z.url().optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface SlackConfig {
+  botToken: string;
+  signingSecret: string | undefined;
+  appToken: string | undefined;
+  apiUrl: string;
+  editIntervalMs: number;
+  maxMessageChars: number;
+  askCommand: string;
+  resetCommand: string;
+}
+
+export interface Config {
+  roles: ReadonlySet<Role>;
+  logLevel: Env['LOG_LEVEL'];
+  port: number;
+  redis: { url: string; autostart: boolean; prefix: string };
+  hf: {
+    token: string | undefined;
+    baseUrl: string;
+    chatModel: string;
+    inferenceUrl: string;
+    sentimentModel: string;
+    maxTokens: number;
+    timeoutMs: number;
+    streamIdleTimeoutMs: number;
+    maxAttempts: number;
+    loadingMaxWaitMs: number;
+    rateLimit: { max: number; windowMs: number } | undefined;
+  };
+  systemPrompt: string;
+  worker: { concurrency: number; lockMs: number };
+  context: { maxChars: number; maxTurns: number; ttlSeconds: number };
+  limits: {
+    maxInputChars: number;
+    userRate: { max: number; windowSeconds: number } | undefined;
+    allowedChannels: ReadonlySet<string>;
+  };
+  slack: SlackConfig | undefined;
+  discord: { token: string; applicationId: string; apiUrl: string | undefined } | undefined;
+  /** Every secret value, so the logger can scrub them wherever they appear. */
+  secrets: string[];
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Parses the environment into a Config, or throws one ConfigError naming every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?: Role[]): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const roles = new Set<Role>(rolesOverride ?? e.ROLES);
+  const problems: string[] = [];
+
+  if (roles.has('worker') && !e.HF_TOKEN) {
+    problems.push('HF_TOKEN: required by the worker role (a Hugging Face access token, hf_...)');
+  }
+  if (e.SLACK_BOT_TOKEN && roles.has('gateway') && !e.SLACK_SIGNING_SECRET && !e.SLACK_APP_TOKEN) {
+    problems.push(
+      'SLACK_SIGNING_SECRET or SLACK_APP_TOKEN: one is required with SLACK_BOT_TOKEN (HTTP Events API or Socket Mode)',
+    );
+  }
+  if (!e.SLACK_BOT_TOKEN && (e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN)) {
+    problems.push('SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set');
+  }
+  if (e.SLACK_APP_TOKEN && !e.SLACK_APP_TOKEN.startsWith('xapp-')) {
+    problems.push('SLACK_APP_TOKEN: must be an app-level token starting with xapp-');
+  }
+  if (Boolean(e.DISCORD_TOKEN) !== Boolean(e.DISCORD_APPLICATION_ID)) {
+    problems.push('DISCORD_TOKEN and DISCORD_APPLICATION_ID: set both or neither');
+  }
+  if (!e.SLACK_BOT_TOKEN && !e.DISCORD_TOKEN) {
+    problems.push('no platform configured: set the SLACK_* variables, the DISCORD_* variables, or both');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    roles,
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    redis: { url: e.REDIS_URL, autostart: e.REDIS_AUTOSTART, prefix: e.QUEUE_PREFIX },
+    hf: {
+      token: e.HF_TOKEN,
+      baseUrl: e.HF_BASE_URL,
+      chatModel: e.HF_CHAT_MODEL,
+      inferenceUrl: e.HF_INFERENCE_URL,
+      sentimentModel: e.HF_SENTIMENT_MODEL,
+      maxTokens: e.HF_MAX_TOKENS,
+      timeoutMs: e.HF_TIMEOUT_MS,
+      streamIdleTimeoutMs: e.HF_STREAM_IDLE_TIMEOUT_MS,
+      maxAttempts: e.HF_MAX_ATTEMPTS,
+      loadingMaxWaitMs: e.HF_LOADING_MAX_WAIT_MS,
+      rateLimit: e.HF_RATE_LIMIT_MAX > 0 ? { max: e.HF_RATE_LIMIT_MAX, windowMs: e.HF_RATE_LIMIT_WINDOW_MS } : undefined,
+    },
+    systemPrompt: e.SYSTEM_PROMPT,
+    worker: { concurrency: e.WORKER_CONCURRENCY, lockMs: e.WORKER_LOCK_MS },
+    context: { maxChars: e.CONTEXT_MAX_CHARS, maxTurns: e.CONTEXT_MAX_TURNS, ttlSeconds: e.CONTEXT_TTL_SECONDS },
+    limits: {
+      maxInputChars: e.MAX_INPUT_CHARS,
+      userRate:
+        e.USER_RATE_LIMIT > 0 ? { max: e.USER_RATE_LIMIT, windowSeconds: e.USER_RATE_WINDOW_SECONDS } : undefined,
+      allowedChannels: new Set(e.ALLOWED_CHANNELS),
+    },
+    slack: e.SLACK_BOT_TOKEN
+      ? {
+          botToken: e.SLACK_BOT_TOKEN,
+          signingSecret: e.SLACK_SIGNING_SECRET,
+          appToken: e.SLACK_APP_TOKEN,
+          apiUrl: e.SLACK_API_URL,
+          editIntervalMs: e.SLACK_EDIT_INTERVAL_MS,
+          maxMessageChars: e.SLACK_MAX_MESSAGE_CHARS,
+          askCommand: e.SLACK_ASK_COMMAND,
+          resetCommand: e.SLACK_RESET_COMMAND,
+        }
+      : undefined,
+    discord:
+      e.DISCORD_TOKEN && e.DISCORD_APPLICATION_ID
+        ? { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL }
+        : undefined,
+    secrets: [e.HF_TOKEN, e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_APP_TOKEN, e.DISCORD_TOKEN].filter(
+      (value): value is string => Boolean(value),
+    ),
+  };
+}

@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import type { Keyspace } from '../queue/redis.ts';
+
+/** A job that no longer needs its turn: gone from the queue, or finished. */
+const SETTLED_STATES = new Set(['unknown', 'completed', 'failed']);
+const ORDER_TTL_SECONDS = 24 * 3600;
+
+/**
+ * Answers the messages of one conversation in the order they were sent, while different
+ * conversations run in parallel. Each conversation keeps a Redis list of its job ids in arrival
+ * order; a job may run only when it is at the head. A head whose job has settled or vanished is
+ * dropped, so a lost job can never block its conversation.
+ */
+export class ConversationOrder {
+  readonly #redis: Redis;
+  readonly #keys: Keyspace;
+  readonly #stateOf: (jobId: string) => Promise<string>;
+
+  constructor(redis: Redis, keys: Keyspace, stateOf: (jobId: string) => Promise<string>) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#stateOf = stateOf;
+  }
+
+  async enter(conversation: string, jobId: string): Promise<void> {
+    const key = this.#keys.order(conversation);
+    await this.#redis.multi().rpush(key, jobId).expire(key, ORDER_TTL_SECONDS).exec();
+  }
+
+  /** True when `jobId` may run now. */
+  async isTurnOf(conversation: string, jobId: string): Promise<boolean> {
+    const key = this.#keys.order(conversation);
+    for (;;) {
+      const head = await this.#redis.lindex(key, 0);
+      if (head === null || head === jobId) return true;
+      if (!SETTLED_STATES.has(await this.#stateOf(head))) {
+        // The head is still to be answered, unless this job is not in the list at all (expired).
+        return (await this.#redis.lpos(key, jobId)) === null;
+      }
+      await this.#redis.lrem(key, 1, head);
+    }
+  }
+
+  async leave(conversation: string, jobId: string): Promise<void> {
+    await this.#redis.lrem(this.#keys.order(conversation), 1, jobId);
+  }
+}

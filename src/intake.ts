@@ -1,0 +1,63 @@
+import type { NewChatJob } from './jobs/chat-job.ts';
+import type { UserRateLimiter } from './limits/user-rate.ts';
+import type { EnqueueResult } from './queue/chat-queue.ts';
+import type { NoticeKind } from './surface.ts';
+
+export type IntakeVerdict =
+  | { status: EnqueueResult }
+  | { status: 'rejected'; notice: { kind: NoticeKind; text: string } };
+
+export interface IntakePolicy {
+  maxInputChars: number;
+  allowedChannels: ReadonlySet<string>;
+}
+
+/**
+ * The one door every inbound adapter uses: the policies that do not depend on the platform
+ * (channel allow-list, input size cap, per-user rate limit), then deduplicated enqueueing.
+ * Adapters show the returned notice in their own way.
+ */
+export class Intake {
+  readonly #policy: IntakePolicy;
+  readonly #limiter: UserRateLimiter | undefined;
+  readonly #enqueue: (job: NewChatJob) => Promise<EnqueueResult>;
+
+  constructor(policy: IntakePolicy, limiter: UserRateLimiter | undefined, enqueue: (job: NewChatJob) => Promise<EnqueueResult>) {
+    this.#policy = policy;
+    this.#limiter = limiter;
+    this.#enqueue = enqueue;
+  }
+
+  async submit(job: NewChatJob): Promise<IntakeVerdict> {
+    const { allowedChannels, maxInputChars } = this.#policy;
+    if (job.kind !== 'dm' && allowedChannels.size > 0 && !allowedChannels.has(job.channelId)) {
+      return {
+        status: 'rejected',
+        notice: { kind: 'channel_not_allowed', text: 'I’m not enabled in this channel. Ask an admin, or message me directly.' },
+      };
+    }
+    if (!job.text.trim()) {
+      return { status: 'rejected', notice: { kind: 'empty_input', text: 'Ask me something after the mention, and I’ll answer.' } };
+    }
+    if (job.text.length > maxInputChars) {
+      return {
+        status: 'rejected',
+        notice: {
+          kind: 'input_too_long',
+          text: `That message is ${job.text.length.toLocaleString('en')} characters; I can take up to ${maxInputChars.toLocaleString('en')}. Could you shorten it?`,
+        },
+      };
+    }
+    const waitSeconds = (await this.#limiter?.hit(job.platform, job.userId)) ?? 0;
+    if (waitSeconds > 0) {
+      return {
+        status: 'rejected',
+        notice: {
+          kind: 'user_rate_limited',
+          text: `You’re sending messages faster than I can answer. Please try again in ${waitSeconds} s.`,
+        },
+      };
+    }
+    return { status: await this.#enqueue(job) };
+  }
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/**
+ * The one normalized unit of work every inbound adapter produces. Plain JSON, versioned, so a
+ * job written by an older gateway is still read (or rejected clearly) by a newer worker.
+ */
+export const CHAT_JOB_VERSION = 1;
+
+export const chatKinds = ['mention', 'dm', 'command'] as const;
+export type ChatKind = (typeof chatKinds)[number];
+
+const replyTargetSchema = z.object({
+  /** Where the answer goes. */
+  channelId: z.string().min(1),
+  /** Thread (Slack thread_ts, Discord thread or message to reply to); absent: top level. */
+  threadId: z.string().min(1).optional(),
+  /** Slack slash commands: the response_url, used when the bot cannot post in the channel. */
+  responseUrl: z.url().optional(),
+  /** Discord interactions: the token that lets any process edit the interaction's response. */
+  interactionToken: z.string().min(1).optional(),
+});
+export type ReplyTarget = z.infer<typeof replyTargetSchema>;
+
+/** What the worker has learned so far; kept in the job so a retried or resumed job continues. */
+const progressSchema = z.object({
+  /** Ids of the messages that carry the reply, in order (Slack ts, Discord message id). */
+  messageIds: z.array(z.string()).default([]),
+  /** Set just before the first message is posted, so a resumed job knows a post may exist. */
+  startedAt: z.number().optional(),
+  /** Total time spent delayed by model cold starts, against HF_LOADING_MAX_WAIT_MS. */
+  loadingWaitMs: z.number().nonnegative().default(0),
+  /** Total time spent delayed by HF rate limits. */
+  rateLimitWaitMs: z.number().nonnegative().default(0),
+  /** When the first answer text was made visible (ms since epoch), for latency metrics. */
+  firstTextAt: z.number().optional(),
+});
+export type ChatProgress = z.infer<typeof progressSchema>;
+
+export const chatJobSchema = z.object({
+  v: z.literal(CHAT_JOB_VERSION),
+  /** Stable id of the inbound event; also the BullMQ job id, so a redelivered event is one job. */
+  id: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  platform: z.string().min(1),
+  kind: z.enum(chatKinds),
+  workspaceId: z.string().min(1),
+  channelId: z.string().min(1),
+  /** The conversation's thread; absent for a DM or channel-level conversation. */
+  threadId: z.string().min(1).optional(),
+  userId: z.string().min(1),
+  userName: z.string().optional(),
+  /** The platform id of the user's message (Slack ts, Discord message id), when there is one. */
+  messageId: z.string().min(1).optional(),
+  /** The user's words with the bot's mention removed. */
+  text: z.string(),
+  receivedAt: z.number(),
+  reply: replyTargetSchema,
+  /** Seed the conversation's context from the platform (e.g. a mention late in a human thread). */
+  fetchThreadContext: z.boolean().default(false),
+  progress: progressSchema.default({ messageIds: [], loadingWaitMs: 0, rateLimitWaitMs: 0 }),
+});
+export type ChatJob = z.infer<typeof chatJobSchema>;
+export type NewChatJob = z.input<typeof chatJobSchema>;
+
+/** The key one conversation's history and ordering hang on. */
+export function conversationKey(job: Pick<ChatJob, 'platform' | 'workspaceId' | 'channelId' | 'threadId'>): string {
+  return [job.platform, job.workspaceId, job.channelId, job.threadId ?? '-'].join(':');
+}

@@ -1,0 +1,32 @@
+import type { Application } from 'express';
+import type { Config } from './config.ts';
+import type { ConversationHistory } from './conversation/history.ts';
+import type { Intake } from './intake.ts';
+import type { Logger } from './logger.ts';
+import type { Surface } from './surface.ts';
+
+export interface GatewayContext {
+  config: Config;
+  intake: Intake;
+  history: ConversationHistory;
+  /** The service's HTTP app, for adapters that receive webhooks (mounted before it listens). */
+  http: Application;
+  logger: Logger;
+}
+
+export interface RunningGateway {
+  /** Stop taking events; in-flight acks finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What a platform plugs into the core: an inbound gateway (events in, jobs out) and an outbound
+ * surface (replies). The core only knows this shape; adapters/ holds the implementations.
+ */
+export interface PlatformAdapter {
+  readonly platform: string;
+  /** Whether the config carries this platform's credentials. */
+  enabled(config: Config): boolean;
+  createSurface(config: Config, logger: Logger): Surface;
+  startGateway(context: GatewayContext, surface: Surface): Promise<RunningGateway>;
+}

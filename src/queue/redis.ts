@@ -1,0 +1,25 @@
+import { Redis } from 'ioredis';
+
+/**
+ * A Redis connection as BullMQ wants it: `maxRetriesPerRequest: null` so a blocked worker call
+ * waits out a Redis restart instead of failing, and a bounded reconnect backoff.
+ */
+export function createRedis(url: string, name: string): Redis {
+  return new Redis(url, {
+    connectionName: name,
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+}
+
+/** Keys of our own (not BullMQ's) under the deployment's prefix. */
+export function keyspace(prefix: string) {
+  return {
+    seenEvent: (eventId: string) => `${prefix}:seen:${eventId}`,
+    order: (conversation: string) => `${prefix}:order:${conversation}`,
+    history: (conversation: string) => `${prefix}:history:${conversation}`,
+    historyApplied: (jobId: string) => `${prefix}:history-applied:${jobId}`,
+    userRate: (platform: string, userId: string, window: number) => `${prefix}:rate:${platform}:${userId}:${window}`,
+  };
+}
+export type Keyspace = ReturnType<typeof keyspace>;

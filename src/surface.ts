@@ -1,0 +1,54 @@
+import type { ChatJob } from './jobs/chat-job.ts';
+import type { ChatTurn } from './llm/hf-chat.ts';
+
+/**
+ * One reply on a platform: one or more messages that together show `text`. Markdown in, the
+ * platform's format out; long text split, broadcast mentions neutralized. Rendering the same text
+ * twice is harmless, which is what lets a resumed job simply render again.
+ */
+export interface ReplyHandle {
+  render(markdown: string, final: boolean): Promise<void>;
+}
+
+/** Messages to a user that are not part of an answer (shown privately where the platform allows). */
+export type NoticeKind = 'user_rate_limited' | 'input_too_long' | 'empty_input' | 'channel_not_allowed';
+
+export interface NoticeTarget {
+  workspaceId: string;
+  channelId: string;
+  userId: string;
+  threadId?: string | undefined;
+  responseUrl?: string | undefined;
+}
+
+/** The outbound seam, one per platform. The worker reaches a platform only through this. */
+export interface Surface {
+  readonly platform: string;
+  /** Minimum time between two edits of one message, from the platform's rate limits. */
+  readonly editIntervalMs: number;
+  /**
+   * Opens the reply for `job`: reuses the messages recorded in `job.progress.messageIds` (a retried
+   * or resumed job) or posts a placeholder. `saveMessageIds` is awaited after every new message so
+   * that a worker killed right after posting is resumed in the same message.
+   */
+  openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>): Promise<ReplyHandle>;
+  /** The conversation so far as seen on the platform, oldest first, without the job's own message. */
+  conversationContext?(job: ChatJob): Promise<ChatTurn[]>;
+  notice(target: NoticeTarget, kind: NoticeKind, detail: string): Promise<void>;
+}
+
+export class SurfaceRegistry {
+  readonly #surfaces = new Map<string, Surface>();
+
+  register(surface: Surface): void {
+    this.#surfaces.set(surface.platform, surface);
+  }
+
+  get(platform: string): Surface | undefined {
+    return this.#surfaces.get(platform);
+  }
+
+  get platforms(): string[] {
+    return [...this.#surfaces.keys()];
+  }
+}

@@ -1,0 +1,240 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { buildPrompt } from '../conversation/prompt.ts';
+import type { ConversationHistory } from '../conversation/history.ts';
+import type { ConversationOrder } from '../conversation/order.ts';
+import { chatJobSchema, conversationKey, type ChatJob, type ChatProgress } from '../jobs/chat-job.ts';
+import { ClassifiedError, type Failure } from '../llm/failures.ts';
+import type { ChatModel, ChatTurn } from '../llm/hf-chat.ts';
+import type { Logger } from '../logger.ts';
+import { CHAT_QUEUE } from '../queue/chat-queue.ts';
+import { EditPacer } from '../stream/pacer.ts';
+import type { ReplyHandle, Surface, SurfaceRegistry } from '../surface.ts';
+import { loadingDelayMs, rateLimitDelayMs, transientBackoffMs } from './retry-policy.ts';
+
+/** How soon a job whose conversation is busy looks again. */
+const ORDER_POLL_MS = 250;
+
+export interface ChatWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  lockMs: number;
+  rateLimit: { max: number; windowMs: number } | undefined;
+  systemPrompt: string;
+  contextMaxChars: number;
+  loadingMaxWaitMs: number;
+}
+
+export interface ChatWorkerDeps {
+  model: ChatModel;
+  surfaces: SurfaceRegistry;
+  history: ConversationHistory;
+  order: ConversationOrder;
+  logger: Logger;
+}
+
+export interface ChatResult {
+  outcome: 'answered' | 'failed';
+  chars: number;
+  edits: number;
+  maxVisibleLagMs: number;
+}
+
+const notices = {
+  warming: (seconds: number) => `⏳ _The model is warming up. Your answer will appear here in about ${seconds} s._`,
+  busy: (seconds: number) => `⏳ _The model is busy right now. Trying again in about ${seconds} s._`,
+  retrying: (partial: string) =>
+    `${partial ? `${partial}\n\n` : ''}_The connection to the model dropped. Retrying…_`,
+  gaveUpWarming: (minutes: number) =>
+    `⚠️ The model did not finish warming up within ${minutes} min. Please try again in a little while.`,
+  failed: '⚠️ Sorry, something went wrong talking to the model. Please try again.',
+  fatal: (message: string) => `⚠️ ${message}`,
+  empty: '_The model returned an empty answer._',
+};
+
+/** Raised after the user has been told: the job ends as failed, without further attempts. */
+function stop(reason: string): UnrecoverableError {
+  return new UnrecoverableError(reason);
+}
+
+/**
+ * The chat job processor: platform-free. Builds the prompt, streams the model's answer into the
+ * reply through the pacer, and maps every failure to one action (see retry-policy.ts).
+ */
+export class ChatProcessor {
+  readonly #deps: ChatWorkerDeps;
+  readonly #options: ChatWorkerOptions;
+
+  constructor(deps: ChatWorkerDeps, options: ChatWorkerOptions) {
+    this.#deps = deps;
+    this.#options = options;
+  }
+
+  async process(job: Job<ChatJob>, token: string | undefined): Promise<ChatResult> {
+    const parsed = chatJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      this.#deps.logger.error({ jobId: job.id, issues: parsed.error.issues }, 'dropping a malformed chat job');
+      throw stop('malformed chat job');
+    }
+    const data = parsed.data;
+    const log = this.#deps.logger.child({ jobId: job.id, platform: data.platform, kind: data.kind });
+    const conversation = conversationKey(data);
+
+    if (!(await this.#deps.order.isTurnOf(conversation, data.id))) {
+      await job.moveToDelayed(Date.now() + ORDER_POLL_MS, token);
+      throw new DelayedError();
+    }
+    const surface = this.#deps.surfaces.get(data.platform);
+    if (!surface) {
+      log.error('no surface for this platform in this worker: check its credentials');
+      throw stop(`no surface for platform ${data.platform}`);
+    }
+
+    const saveProgress = async (patch: Partial<ChatProgress>) => {
+      data.progress = { ...data.progress, ...patch };
+      await job.updateData(data);
+    };
+    const finishTurn = () => this.#deps.order.leave(conversation, data.id);
+
+    let reply: ReplyHandle;
+    let turns: ChatTurn[];
+    try {
+      if (data.progress.startedAt === undefined) await saveProgress({ startedAt: Date.now() });
+      reply = await surface.openReply(data, (messageIds) => saveProgress({ messageIds }));
+      turns = buildPrompt(
+        this.#options.systemPrompt,
+        await this.#context(data, conversation, surface, log),
+        data.text,
+        this.#options.contextMaxChars,
+      );
+    } catch (err) {
+      const failure = toFailure(err);
+      // Nothing can be shown to the user without a reply; leave a platform failure to the retries.
+      if (failure.kind === 'fatal') {
+        log.error({ err }, 'cannot open a reply on the platform');
+        await finishTurn();
+        throw stop(failure.detail);
+      }
+      throw err;
+    }
+
+    const pacer = new EditPacer({
+      render: (text, final) => reply.render(text, final),
+      intervalMs: surface.editIntervalMs,
+      onRenderError: (err) => log.warn({ err }, 'an intermediate edit failed; the next one carries the text'),
+    });
+    let text = '';
+    try {
+      for await (const delta of this.#deps.model.stream(turns)) {
+        text += delta;
+        pacer.push(text);
+      }
+      if (!text.trim()) text = notices.empty;
+      await pacer.finish(text);
+    } catch (err) {
+      pacer.cancel();
+      const failure = toFailure(err);
+      log.warn({ failure, attemptsMade: job.attemptsMade }, 'chat job interrupted');
+      return this.#onFailure(job, token, data, failure, text, reply, { saveProgress, finishTurn, log }, err);
+    }
+
+    await this.#deps.history.appendOnce(conversation, data.id, [
+      { role: 'user', content: data.text },
+      { role: 'assistant', content: text },
+    ]);
+    await finishTurn();
+    log.info({ chars: text.length, edits: pacer.stats.edits, latencyMs: Date.now() - data.receivedAt }, 'answered');
+    return { outcome: 'answered', chars: text.length, edits: pacer.stats.edits, maxVisibleLagMs: pacer.stats.maxVisibleLagMs };
+  }
+
+  async #context(data: ChatJob, conversation: string, surface: Surface, log: Logger): Promise<ChatTurn[]> {
+    const stored = await this.#deps.history.read(conversation);
+    if (stored.length > 0 || !data.fetchThreadContext || !surface.conversationContext) return stored;
+    try {
+      return await surface.conversationContext(data);
+    } catch (err) {
+      log.warn({ err }, 'could not read the thread for context; answering without it');
+      return [];
+    }
+  }
+
+  async #onFailure(
+    job: Job<ChatJob>,
+    token: string | undefined,
+    data: ChatJob,
+    failure: Failure,
+    partial: string,
+    reply: ReplyHandle,
+    helpers: { saveProgress: (patch: Partial<ChatProgress>) => Promise<void>; finishTurn: () => Promise<void>; log: Logger },
+    err: unknown,
+  ): Promise<ChatResult> {
+    const show = async (text: string, final: boolean) => {
+      try {
+        await reply.render(text, final);
+      } catch (renderErr) {
+        helpers.log.warn({ err: renderErr }, 'could not show a status in the reply');
+      }
+    };
+    const giveUp = async (text: string): Promise<never> => {
+      await show(text, true);
+      await helpers.finishTurn();
+      throw stop(failure.detail);
+    };
+    const delay = async (ms: number, patch: Partial<ChatProgress>, notice: string): Promise<never> => {
+      await show(notice, false);
+      await helpers.saveProgress(patch);
+      await job.moveToDelayed(Date.now() + ms, token);
+      throw new DelayedError();
+    };
+    const maxWait = this.#options.loadingMaxWaitMs;
+
+    switch (failure.kind) {
+      case 'loading': {
+        const ms = loadingDelayMs(failure.estimatedMs);
+        const waited = data.progress.loadingWaitMs + ms;
+        if (waited > maxWait) return giveUp(notices.gaveUpWarming(Math.round(maxWait / 60_000)));
+        return delay(ms, { loadingWaitMs: waited }, notices.warming(Math.ceil(ms / 1000)));
+      }
+      case 'rate_limited': {
+        const ms = rateLimitDelayMs(failure.retryAfterMs, data.progress.rateLimitWaitMs);
+        const waited = data.progress.rateLimitWaitMs + ms;
+        if (waited > maxWait) return giveUp(notices.failed);
+        return delay(ms, { rateLimitWaitMs: waited }, notices.busy(Math.ceil(ms / 1000)));
+      }
+      case 'transient': {
+        const attempts = job.opts.attempts ?? 1;
+        if (job.attemptsMade + 1 >= attempts) return giveUp(notices.failed);
+        await show(notices.retrying(partial), false);
+        throw err;
+      }
+      case 'fatal':
+        return giveUp(notices.fatal(failure.userMessage));
+    }
+  }
+}
+
+function toFailure(err: unknown): Failure {
+  if (err instanceof ClassifiedError) return err.failure;
+  return { kind: 'transient', detail: err instanceof Error ? err.message : String(err) };
+}
+
+export function createChatWorker(deps: ChatWorkerDeps, options: ChatWorkerOptions): Worker<ChatJob, ChatResult> {
+  const processor = new ChatProcessor(deps, options);
+  const worker = new Worker<ChatJob, ChatResult>(CHAT_QUEUE, (job, token) => processor.process(job, token), {
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    // A killed worker's job is picked up by another after about one lock period.
+    lockDuration: options.lockMs,
+    stalledInterval: options.lockMs,
+    maxStalledCount: 3,
+    ...(options.rateLimit ? { limiter: { max: options.rateLimit.max, duration: options.rateLimit.windowMs } } : {}),
+    settings: { backoffStrategy: (attemptsMade: number) => transientBackoffMs(attemptsMade) },
+  });
+  worker.on('failed', (job, err) => {
+    if (job && !(err instanceof DelayedError)) deps.logger.warn({ jobId: job.id, err: err.message }, 'chat job failed');
+  });
+  worker.on('error', (err) => deps.logger.error({ err }, 'chat worker error'));
+  return worker;
+}
