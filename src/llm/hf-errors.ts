@@ -56,7 +56,7 @@ export function parseHfErrorBody(body: unknown, headers?: Headers): HfErrorBody 
 }
 
 const CONTEXT_TOO_LONG =
-  /context length|context window|maximum context|too many tokens|input is too long|must have less than|max_tokens.*(exceed|greater)|inputs tokens \+ `max_new_tokens`/i;
+  /context length|context window|maximum context|too many tokens|input is too long|must have less than|max_tokens.*(exceed|greater)|`?inputs`? tokens \+ `?max_new_tokens`?/i;
 
 function fatal(userMessage: string, detail: string): Failure {
   return { kind: 'fatal', userMessage, detail };

@@ -36,7 +36,13 @@ export async function enqueueChat(
   const job = chatJobSchema.parse(input);
   const claimed = await deps.redis.set(deps.keys.seenEvent(job.id), '1', 'EX', SEEN_EVENT_TTL_SECONDS, 'NX');
   if (claimed !== 'OK') return 'duplicate';
-  await deps.order.enter(conversationKey(job), job.id);
-  await deps.queue.add('chat', job, { jobId: job.id });
+  try {
+    await deps.order.enter(conversationKey(job), job.id);
+    await deps.queue.add('chat', job, { jobId: job.id });
+  } catch (err) {
+    // Not queued: release the claim so the platform's redelivery of this event gets its answer.
+    await deps.redis.del(deps.keys.seenEvent(job.id)).catch(() => undefined);
+    throw err;
+  }
   return 'queued';
 }

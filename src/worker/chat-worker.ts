@@ -148,15 +148,20 @@ export class ChatProcessor {
     return { outcome: 'answered', chars: text.length, edits: pacer.stats.edits, maxVisibleLagMs: pacer.stats.maxVisibleLagMs };
   }
 
+  /**
+   * A thread the bot was mentioned into is read from the platform: it holds what other people said
+   * between mentions, which no store of ours sees. DMs and commands use the stored history, which
+   * `/reset` can forget; it is also the fallback when the platform cannot be read.
+   */
   async #context(data: ChatJob, conversation: string, surface: Surface, log: Logger): Promise<ChatTurn[]> {
-    const stored = await this.#deps.history.read(conversation);
-    if (stored.length > 0 || !data.fetchThreadContext || !surface.conversationContext) return stored;
-    try {
-      return await surface.conversationContext(data);
-    } catch (err) {
-      log.warn({ err }, 'could not read the thread for context; answering without it');
-      return [];
+    if (data.fetchThreadContext && surface.conversationContext) {
+      try {
+        return await surface.conversationContext(data);
+      } catch (err) {
+        log.warn({ err }, 'could not read the thread for context; using the stored history');
+      }
     }
+    return this.#deps.history.read(conversation);
   }
 
   async #onFailure(

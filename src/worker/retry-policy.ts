@@ -1,5 +1,3 @@
-import type { Failure } from '../llm/failures.ts';
-
 /** Spreads a delay by ±20% so many jobs delayed by the same cold start do not return at once. */
 export function jitter(ms: number, random: () => number = Math.random): number {
   return Math.round(ms * (0.8 + 0.4 * random()));
@@ -21,19 +19,4 @@ export function rateLimitDelayMs(retryAfterMs: number | undefined, waitedSoFarMs
 /** Backoff for transient failures, which do spend attempts: 1 s, 2 s, 4 s … capped at 30 s. */
 export function transientBackoffMs(attemptsMade: number, random?: () => number): number {
   return jitter(Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), 30_000), random);
-}
-
-/** What the worker does with a failure; the one table the retry policy reads as. */
-export type FailureAction = 'delay_no_attempt' | 'retry_with_backoff' | 'tell_user_and_stop';
-
-export function actionFor(failure: Failure, attemptsLeft: number): FailureAction {
-  switch (failure.kind) {
-    case 'loading':
-    case 'rate_limited':
-      return 'delay_no_attempt';
-    case 'transient':
-      return attemptsLeft > 0 ? 'retry_with_backoff' : 'tell_user_and_stop';
-    case 'fatal':
-      return 'tell_user_and_stop';
-  }
 }

