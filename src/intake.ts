@@ -1,10 +1,10 @@
 import type { NewChatJob } from './jobs/chat-job.ts';
 import type { UserRateLimiter } from './limits/user-rate.ts';
-import type { EnqueueResult } from './queue/chat-queue.ts';
+import type { ChatEnqueuer } from './queue/chat-queue.ts';
 import type { NoticeKind } from './surface.ts';
 
 export type IntakeVerdict =
-  | { status: EnqueueResult }
+  | { status: 'queued' | 'duplicate' }
   | { status: 'rejected'; notice: { kind: NoticeKind; text: string } };
 
 export interface IntakePolicy {
@@ -14,18 +14,19 @@ export interface IntakePolicy {
 
 /**
  * The one door every inbound adapter uses: the policies that do not depend on the platform
- * (channel allow-list, input size cap, per-user rate limit), then deduplicated enqueueing.
- * Adapters show the returned notice in their own way.
+ * (channel allow-list, input size cap), the event's claim (a redelivery stops here, before it
+ * could count against the user's limit or show a notice twice), the per-user rate limit, then the
+ * queue. Adapters show the returned notice in their own way.
  */
 export class Intake {
   readonly #policy: IntakePolicy;
   readonly #limiter: UserRateLimiter | undefined;
-  readonly #enqueue: (job: NewChatJob) => Promise<EnqueueResult>;
+  readonly #queue: Pick<ChatEnqueuer, 'claim' | 'enqueue'>;
 
-  constructor(policy: IntakePolicy, limiter: UserRateLimiter | undefined, enqueue: (job: NewChatJob) => Promise<EnqueueResult>) {
+  constructor(policy: IntakePolicy, limiter: UserRateLimiter | undefined, queue: Pick<ChatEnqueuer, 'claim' | 'enqueue'>) {
     this.#policy = policy;
     this.#limiter = limiter;
-    this.#enqueue = enqueue;
+    this.#queue = queue;
   }
 
   async submit(job: NewChatJob): Promise<IntakeVerdict> {
@@ -48,6 +49,7 @@ export class Intake {
         },
       };
     }
+    if (!(await this.#queue.claim(job.id))) return { status: 'duplicate' };
     const waitSeconds = (await this.#limiter?.hit(job.platform, job.userId)) ?? 0;
     if (waitSeconds > 0) {
       return {
@@ -58,6 +60,7 @@ export class Intake {
         },
       };
     }
-    return { status: await this.#enqueue(job) };
+    await this.#queue.enqueue(job);
+    return { status: 'queued' };
   }
 }

@@ -9,7 +9,7 @@ import { UserRateLimiter } from './limits/user-rate.ts';
 import { createHfChatModel, type ChatModel } from './llm/hf-chat.ts';
 import type { Logger } from './logger.ts';
 import type { PlatformAdapter, RunningGateway } from './platform.ts';
-import { createChatQueue, enqueueChat } from './queue/chat-queue.ts';
+import { ChatEnqueuer, createChatQueue } from './queue/chat-queue.ts';
 import { ensureRedis } from './queue/local-redis.ts';
 import { createRedis, keyspace } from './queue/redis.ts';
 import { SurfaceRegistry } from './surface.ts';
@@ -103,7 +103,7 @@ export async function startService(
 
     if (config.roles.has('gateway')) {
       const limiter = config.limits.userRate ? new UserRateLimiter(redis, keys, config.limits.userRate) : undefined;
-      const intake = new Intake(config.limits, limiter, (job) => enqueueChat({ queue, redis, keys, order }, job));
+      const intake = new Intake(config.limits, limiter, new ChatEnqueuer({ queue, redis, keys, order }));
       for (const adapter of enabled) {
         const surface = surfaces.get(adapter.platform);
         if (!surface) continue;

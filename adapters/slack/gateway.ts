@@ -1,5 +1,6 @@
 import { App, ExpressReceiver, LogLevel, type Logger as SlackLogger } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import type { RequestHandler } from 'express';
 import type { SlackConfig } from '../../src/config.ts';
 import { conversationKey, type NewChatJob } from '../../src/jobs/chat-job.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -8,7 +9,20 @@ import type { Surface } from '../../src/surface.ts';
 import { normalizeAskCommand, normalizeDirectMessage, normalizeMention, parseSlashCommand } from './normalize.ts';
 
 /** Slack's event and slash-command bodies are small; anything far larger is not from Slack. */
-const BODY_LIMIT = '256kb';
+const BODY_LIMIT_BYTES = 256 * 1024;
+const EVENTS_PATH = '/slack/events';
+
+/**
+ * Refuses a declared oversized body before anything reads it, and closes the connection: a client
+ * still sending the rest must not have its leftover bytes read as its next request.
+ */
+const refuseOversizedBodies: RequestHandler = (req, res, next) => {
+  if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) {
+    res.set('connection', 'close').status(413).end();
+    return;
+  }
+  next();
+};
 
 /** Bolt's logger interface over pino, so Bolt's own lines are JSON and redacted too. */
 function boltLogger(logger: Logger): SlackLogger {
@@ -46,6 +60,7 @@ export async function startSlackGateway(
     convoStore: false as const,
     clientOptions: { slackApiUrl: slack.apiUrl },
   };
+  if (!slack.appToken) context.http.use(EVENTS_PATH, refuseOversizedBodies);
   const app = slack.appToken
     ? new App({ ...common, appToken: slack.appToken, socketMode: true })
     : new App({
@@ -53,8 +68,8 @@ export async function startSlackGateway(
         receiver: new ExpressReceiver({
           signingSecret: slack.signingSecret ?? '',
           app: context.http,
-          endpoints: '/slack/events',
-          bodyLimit: BODY_LIMIT,
+          endpoints: EVENTS_PATH,
+          bodyLimit: `${BODY_LIMIT_BYTES}b`,
           logger: boltLogger(logger),
         }),
       });

@@ -23,26 +23,34 @@ export function createChatQueue(connection: Redis, prefix: string, maxAttempts: 
   });
 }
 
-export type EnqueueResult = 'queued' | 'duplicate';
-
 /**
- * Puts one inbound event on the chat queue, once. The event id is claimed first (a redelivered
- * event stops there), then the job takes its place in its conversation's order, then it is queued.
+ * The gateway's side of the chat queue. An inbound event is first claimed by its id, so a
+ * platform's redelivery stops there; the job then takes its place in its conversation's order and
+ * is queued under that same id.
  */
-export async function enqueueChat(
-  deps: { queue: ChatQueue; redis: Redis; keys: Keyspace; order: ConversationOrder },
-  input: NewChatJob,
-): Promise<EnqueueResult> {
-  const job = chatJobSchema.parse(input);
-  const claimed = await deps.redis.set(deps.keys.seenEvent(job.id), '1', 'EX', SEEN_EVENT_TTL_SECONDS, 'NX');
-  if (claimed !== 'OK') return 'duplicate';
-  try {
-    await deps.order.enter(conversationKey(job), job.id);
-    await deps.queue.add('chat', job, { jobId: job.id });
-  } catch (err) {
-    // Not queued: release the claim so the platform's redelivery of this event gets its answer.
-    await deps.redis.del(deps.keys.seenEvent(job.id)).catch(() => undefined);
-    throw err;
+export class ChatEnqueuer {
+  readonly #deps: { queue: ChatQueue; redis: Redis; keys: Keyspace; order: ConversationOrder };
+
+  constructor(deps: { queue: ChatQueue; redis: Redis; keys: Keyspace; order: ConversationOrder }) {
+    this.#deps = deps;
   }
-  return 'queued';
+
+  /** True the first time an event id is seen (within a day). */
+  async claim(jobId: string): Promise<boolean> {
+    const { redis, keys } = this.#deps;
+    return (await redis.set(keys.seenEvent(jobId), '1', 'EX', SEEN_EVENT_TTL_SECONDS, 'NX')) === 'OK';
+  }
+
+  async enqueue(input: NewChatJob): Promise<void> {
+    const job = chatJobSchema.parse(input);
+    const { queue, redis, keys, order } = this.#deps;
+    try {
+      await order.enter(conversationKey(job), job.id);
+      await queue.add('chat', job, { jobId: job.id });
+    } catch (err) {
+      // Not queued: release the claim so the platform's redelivery of this event gets its answer.
+      await redis.del(keys.seenEvent(job.id)).catch(() => undefined);
+      throw err;
+    }
+  }
 }
