@@ -143,7 +143,7 @@ export interface UploadedFile {
 
 export interface RecordedRequest {
   method: string;
-  /** Path below `/api/v10`, e.g. `/channels/300000000000000001/messages` (no query, not decoded). */
+  /** Path below `/api/v10`, segments decoded, e.g. `/webhooks/1/tok/messages/@original` (no query). */
   path: string;
   query: Record<string, string>;
   /** Parsed JSON body (`payload_json` for multipart), or null. */
@@ -256,7 +256,7 @@ export interface IdentifyRecord {
 
 export interface FailMatch {
   method?: string;
-  /** Tested against the path below `/api/v10`, e.g. `/channels/123/messages`. */
+  /** Tested against the decoded path below `/api/v10`, e.g. `/channels/123/messages`. */
   route: RegExp;
 }
 
@@ -610,6 +610,14 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function rawToString(data: RawData): string {
@@ -1152,7 +1160,10 @@ class FakeDiscordServer implements DiscordFake {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', this.url);
     const raw = await readBody(req);
-    const path = url.pathname.startsWith(`${API_PREFIX}/`) ? url.pathname.slice(API_PREFIX.length) : url.pathname;
+    // @discordjs/rest percent-encodes path segments (`%40original`, emoji, `:` in custom emoji):
+    // record and route on the decoded segments.
+    const rawPath = url.pathname.startsWith(`${API_PREFIX}/`) ? url.pathname.slice(API_PREFIX.length) : url.pathname;
+    const path = rawPath.split('/').map(safeDecode).join('/');
     const record: RecordedRequest = {
       method,
       path,
@@ -1454,17 +1465,17 @@ class FakeDiscordServer implements DiscordFake {
     });
     add('PUT', '/channels/:channel_id/messages/:message_id/reactions/:emoji/@me', true, (ctx) => {
       const message = this.#requireMessage(ctx.params.channel_id, ctx.params.message_id);
-      this.#addReaction(message, this.#decodeEmoji(ctx.params.emoji), this.#opts.botUserId);
+      this.#addReaction(message, this.#checkEmoji(ctx.params.emoji), this.#opts.botUserId);
       return noContent;
     });
     add('DELETE', '/channels/:channel_id/messages/:message_id/reactions/:emoji/@me', true, (ctx) => {
       const message = this.#requireMessage(ctx.params.channel_id, ctx.params.message_id);
-      this.#removeReaction(message, this.#decodeEmoji(ctx.params.emoji), this.#opts.botUserId);
+      this.#removeReaction(message, this.#checkEmoji(ctx.params.emoji), this.#opts.botUserId);
       return noContent;
     });
     add('DELETE', '/channels/:channel_id/messages/:message_id/reactions/:emoji/:user_id', true, (ctx) => {
       const message = this.#requireMessage(ctx.params.channel_id, ctx.params.message_id);
-      this.#removeReaction(message, this.#decodeEmoji(ctx.params.emoji), ctx.params.user_id ?? '');
+      this.#removeReaction(message, this.#checkEmoji(ctx.params.emoji), ctx.params.user_id ?? '');
       return noContent;
     });
     add('POST', '/channels/:channel_id/messages/:message_id/threads', true, (ctx) => ok(this.#startThread(ctx, true), 201));
@@ -1526,14 +1537,9 @@ class FakeDiscordServer implements DiscordFake {
     return message;
   }
 
-  #decodeEmoji(raw: string | undefined): string {
-    let emoji: string;
-    try {
-      emoji = decodeURIComponent(raw ?? '');
-    } catch {
-      throw new ApiError(400, 10014, 'Unknown Emoji');
-    }
-    if (emoji.length === 0 || /^\w+$/.test(emoji)) throw new ApiError(400, 10014, 'Unknown Emoji');
+  /** A reaction emoji from the (decoded) path: a unicode emoji or `name:id`; a bare word is unknown. */
+  #checkEmoji(emoji: string | undefined): string {
+    if (!emoji || /^\w+$/.test(emoji)) throw new ApiError(400, 10014, 'Unknown Emoji');
     return emoji;
   }
 
@@ -2084,7 +2090,8 @@ class FakeDiscordServer implements DiscordFake {
     const guild = channel.guildId ? this.#guilds.get(channel.guildId) : undefined;
     guild?.memberIds.add(user.id);
     const id = this.#snowflake();
-    const token = `aW50ZXJhY3Rpb246${id}:${randomBytes(24).toString('base64url')}`;
+    // Shaped like Discord's: base64url of `interaction:<id>:<secret>` (no characters that need escaping).
+    const token = Buffer.from(`interaction:${id}:${randomBytes(48).toString('base64url')}`).toString('base64url');
     const registered = [...this.registeredCommands.global, ...(guild ? (this.registeredCommands.guilds[guild.id] ?? []) : [])].find(
       (c) => c.name === input.name && c.type === 1,
     );

@@ -31,6 +31,8 @@ import { SLACK_FAKE_DEFAULTS } from './slack-signing.ts';
 // Public types
 
 export interface SlackFakeOptions {
+  /** Port to listen on (127.0.0.1). Default 0: any free port. */
+  port?: number;
   botUserId?: string;
   botId?: string;
   teamId?: string;
@@ -875,7 +877,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
   // --- start -----------------------------------------------------------------------------------
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
