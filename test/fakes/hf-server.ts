@@ -371,14 +371,18 @@ export async function startHfFake(opts: HfFakeOptions = {}): Promise<HfFake> {
     return writer.writable;
   }
 
-  async function handleChat(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
-    let body: unknown;
+  /** The request's JSON body, or undefined when it is not JSON. */
+  async function readJson(req: IncomingMessage): Promise<unknown> {
     try {
-      body = JSON.parse(raw);
+      return JSON.parse(await readBody(req)) as unknown;
     } catch {
-      return sendJson(res, 400, { error: 'Failed to deserialize the JSON body into the target type' });
+      return undefined;
     }
+  }
+
+  async function handleChat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    if (body === undefined) return sendJson(res, 400, { error: 'Failed to deserialize the JSON body into the target type' });
     const b = isRecord(body) ? body : {};
     const messages = Array.isArray(b.messages)
       ? b.messages.map((m: unknown) => ({
@@ -503,13 +507,8 @@ export async function startHfFake(opts: HfFakeOptions = {}): Promise<HfFake> {
   }
 
   async function handleClassify(req: IncomingMessage, res: ServerResponse, model: string): Promise<void> {
-    const raw = await readBody(req);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      return sendJson(res, 400, { error: 'Failed to deserialize the JSON body into the target type' });
-    }
+    const body = await readJson(req);
+    if (body === undefined) return sendJson(res, 400, { error: 'Failed to deserialize the JSON body into the target type' });
     const inputs = isRecord(body) ? body.inputs : undefined;
     classifyRequests.push({
       model,

@@ -412,6 +412,12 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     return structuredClone(m);
   }
 
+  /** One page of a conversations.* listing (no cursors: the first `limit` messages). */
+  function messagePage(all: FakeMessage[], limit: number): ApiResult {
+    const page = all.slice(0, Math.max(1, limit));
+    return { ok: true, messages: page.map(toSlack), has_more: page.length < all.length, response_metadata: { next_cursor: '' } };
+  }
+
   /** A message as the Web API returns it. */
   function toSlack(m: FakeMessage): Record<string, unknown> {
     const out: Record<string, unknown> = { type: 'message', ts: m.ts, text: m.text, team: teamId };
@@ -566,14 +572,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
         root.thread_ts !== undefined
           ? [root]
           : [root, ...store.filter((m) => m.channel === channel && m.thread_ts === root.ts && !m.deleted).sort(byTs)];
-      const limit = int(args, 'limit') ?? 1000;
-      const page = all.slice(0, Math.max(1, limit));
-      return {
-        ok: true,
-        messages: page.map(toSlack),
-        has_more: page.length < all.length,
-        response_metadata: { next_cursor: '' },
-      };
+      return messagePage(all, int(args, 'limit') ?? 1000);
     },
 
     'conversations.history': (args) => {
@@ -592,14 +591,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
         .filter((m) => m.channel === channel && m.thread_ts === undefined && !m.deleted && within(m))
         .sort(byTs)
         .reverse();
-      const limit = int(args, 'limit') ?? 100;
-      const page = all.slice(0, Math.max(1, limit));
-      return {
-        ok: true,
-        messages: page.map(toSlack),
-        has_more: page.length < all.length,
-        response_metadata: { next_cursor: '' },
-      };
+      return messagePage(all, int(args, 'limit') ?? 100);
     },
 
     'reactions.add': (args) => reactionChange(args, 'add'),
