@@ -25,14 +25,10 @@ export type ReplyTarget = z.infer<typeof replyTargetSchema>;
 const progressSchema = z.object({
   /** Ids of the messages that carry the reply, in order (Slack ts, Discord message id). */
   messageIds: z.array(z.string()).default([]),
-  /** Set just before the first message is posted, so a resumed job knows a post may exist. */
-  startedAt: z.number().optional(),
   /** Total time spent delayed by model cold starts, against HF_LOADING_MAX_WAIT_MS. */
   loadingWaitMs: z.number().nonnegative().default(0),
   /** Total time spent delayed by HF rate limits. */
   rateLimitWaitMs: z.number().nonnegative().default(0),
-  /** When the first answer text was made visible (ms since epoch), for latency metrics. */
-  firstTextAt: z.number().optional(),
 });
 export type ChatProgress = z.infer<typeof progressSchema>;
 

@@ -100,14 +100,13 @@ export class ChatProcessor {
     let reply: ReplyHandle;
     let turns: ChatTurn[];
     try {
-      if (data.progress.startedAt === undefined) await saveProgress({ startedAt: Date.now() });
-      reply = await surface.openReply(data, (messageIds) => saveProgress({ messageIds }));
-      turns = buildPrompt(
-        this.#options.systemPrompt,
-        await this.#context(data, conversation, surface, log),
-        data.text,
-        this.#options.contextMaxChars,
-      );
+      // The placeholder and the context reads are independent round trips: overlap them.
+      const [opened, context] = await Promise.all([
+        surface.openReply(data, (messageIds) => saveProgress({ messageIds })),
+        this.#context(data, conversation, surface, log),
+      ]);
+      reply = opened;
+      turns = buildPrompt(this.#options.systemPrompt, context, data.text, this.#options.contextMaxChars);
     } catch (err) {
       const failure = toFailure(err);
       // Nothing can be shown to the user without a reply; leave a platform failure to the retries.

@@ -150,6 +150,21 @@ describe('messages from users', () => {
     fake.messageCreate({ channelId: CHANNEL_ID, authorId: USER_ID, content: 'just chatting' });
     const [other] = await plain;
     expect(other.mentions.has(client.user)).toBe(false);
+
+    // A reply to the bot pings it (Discord's default), so discord.js counts it as a mention too.
+    const botMessage = await sendableChannel(client).send('I am the bot');
+    const replied = nextEvent(client, Events.MessageCreate, (m) => m.content === 'replying to you');
+    fake.messageCreate({
+      channelId: CHANNEL_ID,
+      authorId: USER_ID,
+      content: 'replying to you',
+      messageReference: { message_id: botMessage.id, channel_id: CHANNEL_ID },
+    });
+    const [reply] = await replied;
+    expect(reply.reference?.messageId).toBe(botMessage.id);
+    expect(reply.mentions.repliedUser?.id).toBe(BOT_ID);
+    expect(reply.mentions.has(client.user)).toBe(true);
+    expect(reply.mentions.has(client.user, { ignoreRepliedUser: true })).toBe(false);
   });
 
   it('fires messageCreate for a DM, on a DM-based (partial) channel', async () => {

@@ -363,7 +363,10 @@ export interface DiscordFake {
   dispatch(t: string, d: unknown): number;
   messageCreate(input: MessageCreateInput): ApiMessage;
   interactionCreate(input: InteractionCreateInput): { id: string; token: string; payload: Record<string, unknown> };
-  /** The DM channel with a user (created if needed). Discord sends bots no CHANNEL_CREATE for DMs; pass `dispatch: true` to send one anyway. */
+  /**
+   * The DM channel with a user (created if needed). Discord sends bots no CHANNEL_CREATE for DMs;
+   * pass `dispatch: true` to send one anyway.
+   */
   dmChannel(userId: string, opts?: { userName?: string; dispatch?: boolean }): string;
   /** Op 7 Reconnect, or close the sockets with `code` (default 4000): clients resume. Returns sockets affected. */
   reconnectClients(op: 7 | 'close', code?: number): number;
@@ -542,6 +545,14 @@ interface RestContext {
 interface ParsedFile extends UploadedFile {
   /** `files[N]` → N; matches `attachments[].id` in the payload. */
   index: string;
+}
+
+/** The content-bearing parts of a message body. */
+interface MessageParts {
+  content: string;
+  embeds: unknown[];
+  components: unknown[];
+  attachments: ApiAttachment[];
 }
 
 interface RestResult {
@@ -788,14 +799,18 @@ class FakeDiscordServer implements DiscordFake {
     return id.toString();
   }
 
-  #ensureUser(id: string, username?: string, bot = false): UserState {
+  /** Registers a user (or updates a known one's name / bot flag; the fake's bot user stays as is). */
+  #ensureUser(id: string, username?: string, bot?: boolean): UserState {
     let user = this.#users.get(id);
     if (!user) {
-      user = { id, username: username ?? `user${id.slice(-4)}`, globalName: username ?? null, bot };
+      user = { id, username: username ?? `user${id.slice(-4)}`, globalName: username ?? null, bot: bot ?? false };
       this.#users.set(id, user);
-    } else if (username !== undefined && id !== this.#opts.botUserId) {
-      user.username = username;
-      user.globalName = username;
+    } else if (id !== this.#opts.botUserId) {
+      if (username !== undefined) {
+        user.username = username;
+        user.globalName = username;
+      }
+      if (bot !== undefined) user.bot = bot;
     }
     return user;
   }
@@ -1254,7 +1269,8 @@ class FakeDiscordServer implements DiscordFake {
     if (raw.length === 0) return { body: null, files: [] };
     const type = req.headers['content-type'] ?? '';
     if (type.startsWith('multipart/form-data')) {
-      const form = await new Request('http://fake.local/', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
+      const request = new Request('http://fake.local/', { method: 'POST', headers: { 'content-type': type }, body: raw });
+      const form = await request.formData();
       let body: unknown = null;
       const files: ParsedFile[] = [];
       for (const [field, value] of form.entries()) {
@@ -1571,14 +1587,15 @@ class FakeDiscordServer implements DiscordFake {
     body: Record<string, unknown>,
     files: ParsedFile[],
     existing?: StoredMessage,
-  ): { content: string; embeds: unknown[]; components: unknown[]; attachments: ApiAttachment[] } {
+  ): MessageParts {
     const content = 'content' in body ? (optString(body.content) ?? '') : (existing?.content ?? '');
     if (contentLength(content) > MAX_CONTENT) {
       throw formError('content', 'BASE_TYPE_MAX_LENGTH', `Must be ${MAX_CONTENT} or fewer in length.`);
     }
     const embeds = 'embeds' in body ? (Array.isArray(body.embeds) ? body.embeds : []) : (existing?.embeds ?? []);
     if (embeds.length > 10) throw formError('embeds', 'BASE_TYPE_MAX_LENGTH', 'Must be 10 or fewer in length.');
-    const components = 'components' in body ? (Array.isArray(body.components) ? body.components : []) : (existing?.components ?? []);
+    const components =
+      'components' in body ? (Array.isArray(body.components) ? body.components : []) : (existing?.components ?? []);
     // `attachments` in an edit lists what to keep (by id) plus new uploads (by `files[N]` index).
     const listed = Array.isArray(body.attachments) ? body.attachments.filter(isRecord) : undefined;
     const kept = (existing?.attachments ?? []).filter((a) => listed === undefined || listed.some((l) => l.id === a.id));
@@ -1601,7 +1618,7 @@ class FakeDiscordServer implements DiscordFake {
     return { content, embeds, components, attachments: [...kept, ...uploaded] };
   }
 
-  #isEmpty(parts: { content: string; embeds: unknown[]; components: unknown[]; attachments: ApiAttachment[] }, body: Record<string, unknown>): boolean {
+  #isEmpty(parts: MessageParts, body: Record<string, unknown>): boolean {
     const stickers = stringArray(body.sticker_ids) ?? [];
     return (
       parts.content.trim().length === 0 &&
@@ -1615,7 +1632,9 @@ class FakeDiscordServer implements DiscordFake {
 
   #parseAllowedMentions(value: unknown): AllowedMentions | undefined {
     if (value === undefined || value === null) return undefined;
-    if (!isRecord(value)) throw formError('allowed_mentions', 'MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType');
+    if (!isRecord(value)) {
+      throw formError('allowed_mentions', 'MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType');
+    }
     const allowed: AllowedMentions = {};
     const parse = stringArray(value.parse);
     const users = stringArray(value.users);
@@ -1630,11 +1649,11 @@ class FakeDiscordServer implements DiscordFake {
     }
     if (users) allowed.users = users;
     if (roles) allowed.roles = roles;
-    if (parse?.includes('users') && users && users.length > 0) {
-      throw formError('allowed_mentions', 'MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE', 'parse:["users"] and users: [ids...] are mutually exclusive.');
-    }
-    if (parse?.includes('roles') && roles && roles.length > 0) {
-      throw formError('allowed_mentions', 'MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE', 'parse:["roles"] and roles: [ids...] are mutually exclusive.');
+    for (const [kind, ids] of [['users', users], ['roles', roles]] as const) {
+      if (parse?.includes(kind) && ids && ids.length > 0) {
+        const message = `parse:["${kind}"] and ${kind}: [ids...] are mutually exclusive.`;
+        throw formError('allowed_mentions', 'MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE', message);
+      }
     }
     if (typeof value.replied_user === 'boolean') allowed.replied_user = value.replied_user;
     return allowed;
@@ -1671,7 +1690,11 @@ class FakeDiscordServer implements DiscordFake {
       if (raw.fail_if_not_exists === false) return {};
       throw formError('message_reference', 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', 'Unknown message');
     }
-    const reference: MessageReference = { type: typeof raw.type === 'number' ? raw.type : 0, message_id: target.id, channel_id: target.channel_id };
+    const reference: MessageReference = {
+      type: typeof raw.type === 'number' ? raw.type : 0,
+      message_id: target.id,
+      channel_id: target.channel_id,
+    };
     if (target.guild_id) reference.guild_id = target.guild_id;
     return { reference, replyTo: target };
   }
@@ -1811,7 +1834,9 @@ class FakeDiscordServer implements DiscordFake {
     }
     const body = asRecord(ctx.body);
     const name = optString(body.name) ?? '';
-    if (name.length < 1 || name.length > 100) throw formError('name', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+    if (name.length < 1 || name.length > 100) {
+      throw formError('name', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+    }
     let id: string;
     let type: number;
     let starter: StoredMessage | undefined;
@@ -1845,9 +1870,12 @@ class FakeDiscordServer implements DiscordFake {
       starter.flags |= MessageFlag.HasThread;
     }
     const json = this.#channelJson(thread);
-    this.#broadcast('THREAD_CREATE', (session) =>
-      session.intents & Intent.Guilds ? { ...json, newly_created: true, member: { id, user_id: this.#opts.botUserId, join_timestamp: thread.createdAt, flags: 0 } } : undefined,
-    );
+    const created = {
+      ...json,
+      newly_created: true,
+      member: { id, user_id: this.#opts.botUserId, join_timestamp: thread.createdAt, flags: 0 },
+    };
+    this.#broadcast('THREAD_CREATE', (session) => (session.intents & Intent.Guilds ? created : undefined));
     return json;
   }
 
@@ -1897,12 +1925,17 @@ class FakeDiscordServer implements DiscordFake {
 
   #overwriteCommands(ctx: RestContext): RegisteredCommand[] {
     const { list, guildId } = this.#commandScope(ctx);
-    if (!Array.isArray(ctx.body)) throw new ApiError(400, 50035, 'Invalid Form Body', { _errors: [{ code: 'LIST_TYPE_CONVERT', message: 'Must be an array' }] });
+    if (!Array.isArray(ctx.body)) {
+      throw new ApiError(400, 50035, 'Invalid Form Body', { _errors: [{ code: 'LIST_TYPE_CONVERT', message: 'Must be an array' }] });
+    }
     const commands = ctx.body.map((raw, i) => this.#buildCommand(raw, i, list, guildId));
     const names = new Set<string>();
     for (const c of commands) {
       const key = `${c.type}:${c.name}`;
-      if (names.has(key)) throw new ApiError(400, 50035, 'Invalid Form Body', { _errors: [{ code: 'APPLICATION_COMMANDS_DUPLICATE_NAME', message: `Application command names must be unique` }] });
+      if (names.has(key)) {
+        const errors = { _errors: [{ code: 'APPLICATION_COMMANDS_DUPLICATE_NAME', message: 'Application command names must be unique' }] };
+        throw new ApiError(400, 50035, 'Invalid Form Body', errors);
+      }
       names.add(key);
     }
     if (guildId) this.registeredCommands.guilds[guildId] = commands;
@@ -1932,14 +1965,17 @@ class FakeDiscordServer implements DiscordFake {
     rec.callbacks.push(type);
     if (rec.callbackType !== null) throw new ApiError(400, 40060, 'Interaction has already been acknowledged.');
     if (Date.now() - rec.createdAt > this.#opts.interactionResponseWindowMs) throw new ApiError(404, 10062, 'Unknown interaction');
-    if (![4, 5, 6, 7, 8, 9, 12].includes(type)) throw formError('type', 'BASE_TYPE_CHOICES', `Value must be one of {4, 5, 6, 7, 8, 9, 12}.`);
+    if (![4, 5, 6, 7, 8, 9, 12].includes(type)) {
+      throw formError('type', 'BASE_TYPE_CHOICES', 'Value must be one of {4, 5, 6, 7, 8, 9, 12}.');
+    }
     const data = asRecord(body.data);
     const ephemeral = typeof data.flags === 'number' && (data.flags & MessageFlag.Ephemeral) !== 0;
     let message: StoredMessage | undefined;
     if (type === 4 || type === 5) {
       const channel = this.#requireChannel(rec.channel_id);
       const allowed = this.#parseAllowedMentions(data.allowed_mentions);
-      const parts = type === 4 ? this.#messageParts(data, ctx.files) : { content: '', embeds: [], components: [], attachments: [] };
+      const parts: MessageParts =
+        type === 4 ? this.#messageParts(data, ctx.files) : { content: '', embeds: [], components: [], attachments: [] };
       if (type === 4 && this.#isEmpty(parts, data)) throw new ApiError(400, 50006, 'Cannot send an empty message');
       message = this.#storeMessage({
         channel,
@@ -2049,7 +2085,7 @@ class FakeDiscordServer implements DiscordFake {
   // Test-side helpers (the "users" of the fake Discord)
 
   messageCreate(input: MessageCreateInput): ApiMessage {
-    const author = this.#ensureUser(input.authorId, input.authorName, input.bot ?? false);
+    const author = this.#ensureUser(input.authorId, input.authorName, input.bot);
     const channel = this.#resolveUserChannel(input.channelId, input.guildId, author.id);
     const guild = channel.guildId ? this.#guilds.get(channel.guildId) : undefined;
     guild?.memberIds.add(author.id);
@@ -2092,9 +2128,8 @@ class FakeDiscordServer implements DiscordFake {
     const id = this.#snowflake();
     // Shaped like Discord's: base64url of `interaction:<id>:<secret>` (no characters that need escaping).
     const token = Buffer.from(`interaction:${id}:${randomBytes(48).toString('base64url')}`).toString('base64url');
-    const registered = [...this.registeredCommands.global, ...(guild ? (this.registeredCommands.guilds[guild.id] ?? []) : [])].find(
-      (c) => c.name === input.name && c.type === 1,
-    );
+    const guildCommands = guild ? (this.registeredCommands.guilds[guild.id] ?? []) : [];
+    const registered = [...this.registeredCommands.global, ...guildCommands].find((c) => c.name === input.name && c.type === 1);
     const data: Record<string, unknown> = {
       id: input.commandId ?? registered?.id ?? this.#snowflake(),
       name: input.name,
