@@ -92,6 +92,7 @@ export const envSchema = z.object({
   DISCORD_TOKEN: optionalString,
   DISCORD_APPLICATION_ID: optionalString,
   DISCORD_API_URL: z.url().optional(),
+  DISCORD_EDIT_INTERVAL_MS: positiveInt(1000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -105,6 +106,14 @@ export interface SlackConfig {
   maxMessageChars: number;
   askCommand: string;
   resetCommand: string;
+}
+
+export interface DiscordConfig {
+  token: string;
+  applicationId: string;
+  /** REST base (`https://discord.com/api` when unset); the gateway URL is discovered through it. */
+  apiUrl: string | undefined;
+  editIntervalMs: number;
 }
 
 export interface Config {
@@ -134,7 +143,7 @@ export interface Config {
     allowedChannels: ReadonlySet<string>;
   };
   slack: SlackConfig | undefined;
-  discord: { token: string; applicationId: string; apiUrl: string | undefined } | undefined;
+  discord: DiscordConfig | undefined;
   /** Every secret value, so the logger can scrub them wherever they appear. */
   secrets: string[];
 }
@@ -223,7 +232,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
       : undefined,
     discord:
       e.DISCORD_TOKEN && e.DISCORD_APPLICATION_ID
-        ? { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL }
+        ? {
+            token: e.DISCORD_TOKEN,
+            applicationId: e.DISCORD_APPLICATION_ID,
+            apiUrl: e.DISCORD_API_URL,
+            editIntervalMs: e.DISCORD_EDIT_INTERVAL_MS,
+          }
         : undefined,
     secrets: [e.HF_TOKEN, e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_APP_TOKEN, e.DISCORD_TOKEN].filter(
       (value): value is string => Boolean(value),

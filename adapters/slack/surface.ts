@@ -4,6 +4,7 @@ import type { ChatJob } from '../../src/jobs/chat-job.ts';
 import { ClassifiedError } from '../../src/llm/failures.ts';
 import type { ChatTurn } from '../../src/llm/hf-chat.ts';
 import type { Logger } from '../../src/logger.ts';
+import { ChunkedReply, type ReplyMessages } from '../../src/stream/chunked-reply.ts';
 import type { NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
 import { splitMessage } from '../../src/text/split.ts';
 import { fromSlackText, toSlackText } from './format.ts';
@@ -62,65 +63,32 @@ export function createSlackWebClient(config: SlackConfig): WebClient {
 }
 
 /**
- * One Slack reply: a placeholder posted in the thread, then edited (chat.update) as the answer
- * grows; text past one message continues in further thread messages. Rendering recomputes every
- * message and edits only those whose text changed.
+ * The messages of one Slack reply: posted in the thread (or the channel for a command), edited
+ * with chat.update; text past one message continues in further messages.
  */
-class SlackReply implements ReplyHandle {
-  readonly #client: WebClient;
-  readonly #job: ChatJob;
-  readonly #ids: string[];
-  readonly #save: (ids: string[]) => Promise<void>;
-  readonly #maxChars: number;
-  readonly #header: string;
-  /** What each message shows now; unknown after a resume, so everything is rewritten once. */
-  readonly #shown: (string | undefined)[] = [];
-
-  constructor(client: WebClient, job: ChatJob, ids: string[], save: (ids: string[]) => Promise<void>, maxChars: number) {
-    this.#client = client;
-    this.#job = job;
-    this.#ids = ids;
-    this.#save = save;
-    this.#maxChars = maxChars;
-    this.#header = commandHeader(job);
-  }
-
-  async render(markdown: string, final: boolean): Promise<void> {
-    const chunks = splitMessage(markdown, this.#maxChars - this.#header.length).map(toSlackText);
-    chunks[0] = this.#header + (chunks[0] ?? '');
-    for (const [index, text] of chunks.entries()) {
-      const ts = this.#ids[index];
-      if (ts === undefined) {
-        this.#ids.push(await this.#post(text));
-        await this.#save([...this.#ids]);
-      } else if (this.#shown[index] !== text) {
-        await slackCall(() => this.#client.chat.update({ channel: this.#job.reply.channelId, ts, text }));
-      }
-      this.#shown[index] = text;
-    }
-    if (final && this.#ids.length > chunks.length) {
-      // A resumed answer came out shorter than the first try: remove the messages it no longer needs.
-      for (const ts of this.#ids.splice(chunks.length)) {
-        await slackCall(() => this.#client.chat.delete({ channel: this.#job.reply.channelId, ts }));
-      }
-      this.#shown.length = chunks.length;
-      await this.#save([...this.#ids]);
-    }
-  }
-
-  async #post(text: string): Promise<string> {
-    const result = await slackCall(() =>
-      this.#client.chat.postMessage({
-        channel: this.#job.reply.channelId,
-        text,
-        ...(this.#job.reply.threadId ? { thread_ts: this.#job.reply.threadId } : {}),
-        unfurl_links: false,
-        unfurl_media: false,
-      }),
-    );
-    if (!result.ts) throw new ClassifiedError({ kind: 'transient', detail: 'chat.postMessage returned no ts' });
-    return result.ts;
-  }
+function slackReplyMessages(client: WebClient, job: ChatJob): ReplyMessages {
+  const channel = job.reply.channelId;
+  return {
+    post: async (text) => {
+      const result = await slackCall(() =>
+        client.chat.postMessage({
+          channel,
+          text,
+          ...(job.reply.threadId ? { thread_ts: job.reply.threadId } : {}),
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      );
+      if (!result.ts) throw new ClassifiedError({ kind: 'transient', detail: 'chat.postMessage returned no ts' });
+      return result.ts;
+    },
+    edit: async (ts, text) => {
+      await slackCall(() => client.chat.update({ channel, ts, text }));
+    },
+    remove: async (ts) => {
+      await slackCall(() => client.chat.delete({ channel, ts }));
+    },
+  };
 }
 
 /** A slash command's answer is a new channel message: say who asked what, so the channel can follow. */
@@ -146,8 +114,14 @@ export class SlackSurface implements Surface {
   }
 
   async openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>): Promise<ReplyHandle> {
-    const reply = new SlackReply(this.#client, job, [...job.progress.messageIds], saveMessageIds, this.#config.maxMessageChars);
-    if (job.progress.messageIds.length === 0) await reply.render(PLACEHOLDER, false);
+    const header = commandHeader(job);
+    const toChunks = (markdown: string) => {
+      const chunks = splitMessage(markdown, this.#config.maxMessageChars - header.length).map(toSlackText);
+      chunks[0] = header + (chunks[0] ?? '');
+      return chunks;
+    };
+    const reply = new ChunkedReply(slackReplyMessages(this.#client, job), toChunks, job.progress.messageIds, saveMessageIds);
+    if (!reply.posted) await reply.render(PLACEHOLDER, false);
     return reply;
   }
 

@@ -1,0 +1,62 @@
+import type { ReplyHandle } from '../surface.ts';
+
+/** The three things a platform does to the messages that carry one reply. */
+export interface ReplyMessages {
+  /** Posts message number `index` of the reply; returns its id. */
+  post(text: string, index: number): Promise<string>;
+  edit(id: string, text: string, index: number): Promise<void>;
+  remove(id: string): Promise<void>;
+}
+
+/**
+ * A reply carried by one or more platform messages. Each render turns the whole text into chunks
+ * (the platform's format and length limit), posts the chunks that have no message yet, edits only
+ * those whose text changed, and on the final render removes messages a shorter answer no longer
+ * needs (a resumed answer can come out shorter than the try before it).
+ *
+ * Message ids are saved as soon as they exist, so a resumed job renders into the same messages.
+ */
+export class ChunkedReply implements ReplyHandle {
+  readonly #messages: ReplyMessages;
+  readonly #toChunks: (markdown: string) => string[];
+  readonly #ids: string[];
+  readonly #save: (ids: string[]) => Promise<void>;
+  /** What each message shows now; unknown after a resume, so everything is rewritten once. */
+  readonly #shown: (string | undefined)[] = [];
+
+  constructor(
+    messages: ReplyMessages,
+    toChunks: (markdown: string) => string[],
+    ids: readonly string[],
+    save: (ids: string[]) => Promise<void>,
+  ) {
+    this.#messages = messages;
+    this.#toChunks = toChunks;
+    this.#ids = [...ids];
+    this.#save = save;
+  }
+
+  /** Whether any message of this reply exists yet. */
+  get posted(): boolean {
+    return this.#ids.length > 0;
+  }
+
+  async render(markdown: string, final: boolean): Promise<void> {
+    const chunks = this.#toChunks(markdown);
+    for (const [index, text] of chunks.entries()) {
+      const id = this.#ids[index];
+      if (id === undefined) {
+        this.#ids.push(await this.#messages.post(text, index));
+        await this.#save([...this.#ids]);
+      } else if (this.#shown[index] !== text) {
+        await this.#messages.edit(id, text, index);
+      }
+      this.#shown[index] = text;
+    }
+    if (final && this.#ids.length > chunks.length) {
+      for (const id of this.#ids.splice(chunks.length)) await this.#messages.remove(id);
+      this.#shown.length = chunks.length;
+      await this.#save([...this.#ids]);
+    }
+  }
+}
