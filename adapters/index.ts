@@ -1,5 +1,6 @@
 import type { PlatformAdapter } from '../src/platform.ts';
+import { discordAdapter } from './discord/index.ts';
 import { slackAdapter } from './slack/index.ts';
 
 /** Every platform the service can speak; each starts only when its credentials are configured. */
-export const adapters: PlatformAdapter[] = [slackAdapter];
+export const adapters: PlatformAdapter[] = [slackAdapter, discordAdapter];

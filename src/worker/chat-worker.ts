@@ -195,7 +195,7 @@ export class ChatProcessor {
 
     switch (failure.kind) {
       case 'loading': {
-        const ms = loadingDelayMs(failure.estimatedMs);
+        const ms = loadingDelayMs(failure.estimatedMs, data.progress.loadingWaitMs);
         const waited = data.progress.loadingWaitMs + ms;
         if (waited > maxWait) return giveUp(notices.gaveUpWarming(Math.round(maxWait / 60_000)));
         return delay(ms, { loadingWaitMs: waited }, notices.warming(Math.ceil(ms / 1000)));

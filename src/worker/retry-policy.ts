@@ -5,9 +5,13 @@ export function jitter(ms: number, random: () => number = Math.random): number {
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
-/** Cold start: the model's own estimate, clamped, so we neither hammer it nor oversleep. */
-export function loadingDelayMs(estimatedMs: number | undefined, random?: () => number): number {
-  return jitter(clamp(estimatedMs ?? 20_000, 2_000, 60_000), random);
+/**
+ * Cold start: the model's own estimate, clamped, so we neither hammer it nor oversleep. Without
+ * an estimate, look again soon and then less often, as the wait so far grows.
+ */
+export function loadingDelayMs(estimatedMs: number | undefined, waitedSoFarMs: number, random?: () => number): number {
+  const wait = estimatedMs ?? 5_000 + waitedSoFarMs / 2;
+  return jitter(clamp(wait, 2_000, 60_000), random);
 }
 
 /** Rate limited: the server's hint when it gave one, else a growing wait. */

@@ -11,10 +11,15 @@ describe('retry policy', () => {
   });
 
   it('waits for a cold start as long as the model says, clamped to 2–60 s', () => {
-    expect(loadingDelayMs(20_000, () => 0.5)).toBe(20_000);
-    expect(loadingDelayMs(100, () => 0.5)).toBe(2_000);
-    expect(loadingDelayMs(600_000, () => 0.5)).toBe(60_000);
-    expect(loadingDelayMs(undefined, () => 0.5)).toBe(20_000);
+    expect(loadingDelayMs(20_000, 0, () => 0.5)).toBe(20_000);
+    expect(loadingDelayMs(100, 0, () => 0.5)).toBe(2_000);
+    expect(loadingDelayMs(600_000, 0, () => 0.5)).toBe(60_000);
+  });
+
+  it('without an estimate, looks again soon, then less often', () => {
+    expect(loadingDelayMs(undefined, 0, () => 0.5)).toBe(5_000);
+    expect(loadingDelayMs(undefined, 30_000, () => 0.5)).toBe(20_000);
+    expect(loadingDelayMs(undefined, 240_000, () => 0.5)).toBe(60_000);
   });
 
   it('honours Retry-After and grows without one', () => {

@@ -1,0 +1,123 @@
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  MessageFlags,
+  Partials,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type Message,
+} from 'discord.js';
+import type { DiscordConfig } from '../../src/config.ts';
+import { conversationKey, type NewChatJob } from '../../src/jobs/chat-job.ts';
+import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
+import type { NoticeKind, Surface } from '../../src/surface.ts';
+import { ASK_COMMAND, RESET_COMMAND } from './commands.ts';
+import { DM_WORKSPACE, normalizeAskCommand, normalizeMessage, type InboundMessage } from './normalize.ts';
+
+/**
+ * Guild messages and DMs, and their content. MessageContent is privileged: without it a server
+ * message's text arrives empty unless it mentions the bot, so replies to the bot's answers (which
+ * need not mention it) would go unread.
+ */
+const INTENTS = [
+  GatewayIntentBits.Guilds,
+  GatewayIntentBits.GuildMessages,
+  GatewayIntentBits.MessageContent,
+  GatewayIntentBits.DirectMessages,
+];
+
+function inboundView(message: Message, botUserId: string): InboundMessage {
+  return {
+    id: message.id,
+    channelId: message.channelId,
+    guildId: message.guildId,
+    author: { id: message.author.id, username: message.author.username, bot: message.author.bot },
+    content: message.content,
+    system: message.system,
+    webhookId: message.webhookId,
+    mentionsBot: message.mentions.users.has(botUserId) && message.content.includes(botUserId),
+    referenceId: message.reference?.messageId ?? null,
+    repliesToBot: message.mentions.repliedUser?.id === botUserId,
+  };
+}
+
+/**
+ * The Discord gateway: a discord.js client that turns mentions, DMs and slash commands into jobs.
+ * Slash commands are deferred at once (Discord allows 3 s); the worker then streams the answer
+ * into the deferred response over REST.
+ */
+export async function startDiscordGateway(context: GatewayContext, discord: DiscordConfig, surface: Surface): Promise<RunningGateway> {
+  const { intake, history, logger } = context;
+  const client = new Client({
+    intents: INTENTS,
+    partials: [Partials.Channel],
+    allowedMentions: { parse: [], repliedUser: false },
+    ...(discord.apiUrl ? { rest: { api: discord.apiUrl } } : {}),
+  });
+
+  const submit = async (job: NewChatJob, onRejected: (notice: { kind: NoticeKind; text: string }) => Promise<unknown>) => {
+    const verdict = await intake.submit(job);
+    logger.debug({ jobId: job.id, status: verdict.status }, 'discord event taken in');
+    if (verdict.status === 'rejected') await onRejected(verdict.notice);
+  };
+
+  const onMessage = async (message: Message) => {
+    const botUserId = client.user?.id;
+    if (!botUserId) return;
+    const job = normalizeMessage(inboundView(message, botUserId), botUserId);
+    if (!job) return;
+    await submit(job, (notice) =>
+      surface.notice({ workspaceId: job.workspaceId, channelId: job.channelId, userId: job.userId, threadId: message.id }, notice.kind, notice.text),
+    );
+  };
+
+  const onAsk = async (interaction: ChatInputCommandInteraction) => {
+    const job = normalizeAskCommand({
+      id: interaction.id,
+      token: interaction.token,
+      channelId: interaction.channelId,
+      guildId: interaction.guildId,
+      user: { id: interaction.user.id, username: interaction.user.username },
+      prompt: interaction.options.getString('prompt') ?? '',
+    });
+    if (!job) return;
+    // Acknowledge first: the worker edits this deferred response, so it must exist before the job runs.
+    await interaction.deferReply();
+    await submit(job, (notice) => interaction.editReply({ content: notice.text, allowedMentions: { parse: [] } }));
+  };
+
+  const onReset = async (interaction: ChatInputCommandInteraction) => {
+    if (interaction.guildId) {
+      await interaction.reply({
+        content: 'In a server every reply chain is its own conversation: mention me to start a new one. /reset forgets our DM.',
+        flags: MessageFlags.Ephemeral,
+      });
+      return;
+    }
+    await history.clear(conversationKey({ platform: 'discord', workspaceId: DM_WORKSPACE, channelId: interaction.channelId, threadId: undefined }));
+    await interaction.reply({ content: 'Done: I’ve forgotten our conversation. The next message starts afresh.', flags: MessageFlags.Ephemeral });
+  };
+
+  const onInteraction = async (interaction: Interaction) => {
+    if (!interaction.isChatInputCommand()) return;
+    if (interaction.commandName === ASK_COMMAND) await onAsk(interaction);
+    else if (interaction.commandName === RESET_COMMAND) await onReset(interaction);
+  };
+
+  const guard =
+    <T>(what: string, handle: (value: T) => Promise<void>) =>
+    (value: T) => {
+      handle(value).catch((err: unknown) => logger.error({ err }, `discord ${what} handler failed`));
+    };
+  client.on(Events.MessageCreate, guard('message', onMessage));
+  client.on(Events.InteractionCreate, guard('interaction', onInteraction));
+  client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
+  client.on(Events.ShardResume, (shard, replayed) => logger.info({ shard, replayed }, 'discord gateway resumed'));
+
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(discord.token);
+  await ready;
+  logger.info({ botUserId: client.user?.id, guilds: client.guilds.cache.size }, 'discord gateway started');
+  return { stop: () => client.destroy() };
+}

@@ -1,0 +1,196 @@
+import { DiscordAPIError, HTTPError, REST } from '@discordjs/rest';
+import { Routes, type APIMessage, type APIUser } from 'discord-api-types/v10';
+import type { DiscordConfig } from '../../src/config.ts';
+import type { ChatJob } from '../../src/jobs/chat-job.ts';
+import { ClassifiedError } from '../../src/llm/failures.ts';
+import type { ChatTurn } from '../../src/llm/hf-chat.ts';
+import type { Logger } from '../../src/logger.ts';
+import { ChunkedReply, type ReplyMessages } from '../../src/stream/chunked-reply.ts';
+import type { NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
+import { splitMessage } from '../../src/text/split.ts';
+import { DISCORD_MAX_MESSAGE_CHARS, fromDiscordText, neutralizeBroadcasts, NO_PINGS } from './format.ts';
+
+/** Discord errors no retry fixes: the reply cannot be shown, so the job stops. */
+const FATAL_CODES = new Map<number, string>([
+  [10003, 'the channel is gone'],
+  [10008, 'the reply message was deleted'],
+  [10015, 'the interaction has expired'],
+  [50001, 'the bot cannot see this channel'],
+  [50013, 'the bot lacks permission to post here'],
+  [50027, 'the interaction has expired'],
+]);
+/** How far back a reply chain is read for context. */
+const MAX_CHAIN_MESSAGES = 20;
+/** A typing indicator lasts about 10 s; refresh it until the first text shows, up to this long. */
+const TYPING_REFRESH_MS = 8000;
+const TYPING_MAX_MS = 60_000;
+
+function classifyDiscordError(err: unknown): ClassifiedError {
+  if (err instanceof DiscordAPIError) {
+    const reason = typeof err.code === 'number' ? FATAL_CODES.get(err.code) : undefined;
+    if (reason || err.status === 401 || err.status === 403 || err.status === 404) {
+      return new ClassifiedError(
+        { kind: 'fatal', userMessage: `Discord refused the reply (${reason ?? err.message}).`, detail: `discord ${err.status} ${err.code}` },
+        { cause: err },
+      );
+    }
+    return new ClassifiedError({ kind: 'transient', detail: `discord ${err.status} ${err.code}` }, { cause: err });
+  }
+  const detail = err instanceof HTTPError ? `discord HTTP ${err.status}` : err instanceof Error ? err.message : String(err);
+  return new ClassifiedError({ kind: 'transient', detail }, { cause: err });
+}
+
+async function discordCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw classifyDiscordError(err);
+  }
+}
+
+/** REST client for workers: no gateway connection; @discordjs/rest queues per rate-limit bucket. */
+export function createDiscordRest(config: DiscordConfig): REST {
+  return new REST({ version: '10', ...(config.apiUrl ? { api: config.apiUrl } : {}), timeout: 15_000 }).setToken(config.token);
+}
+
+/** A mention or DM: messages in the channel, in a server as replies to the user's message. */
+function channelMessages(rest: REST, job: ChatJob): ReplyMessages {
+  const channel = job.reply.channelId;
+  const replyTo = job.reply.threadId;
+  return {
+    post: async (content) => {
+      const body = {
+        content,
+        allowed_mentions: NO_PINGS,
+        ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
+      };
+      const message = (await discordCall(() => rest.post(Routes.channelMessages(channel), { body }))) as APIMessage;
+      return message.id;
+    },
+    edit: async (id, content) => {
+      await discordCall(() => rest.patch(Routes.channelMessage(channel, id), { body: { content, allowed_mentions: NO_PINGS } }));
+    },
+    remove: async (id) => {
+      await discordCall(() => rest.delete(Routes.channelMessage(channel, id)));
+    },
+  };
+}
+
+/** The id the first message of an interaction reply has: the deferred response itself. */
+const ORIGINAL = '@original';
+
+/**
+ * A slash command: the deferred response is the first message, further ones are follow-ups, all
+ * through the interaction's webhook. No bot token or gateway needed, so any worker can do it.
+ */
+function interactionMessages(rest: REST, applicationId: string, token: string): ReplyMessages {
+  const webhook = { auth: false } as const;
+  return {
+    post: async (content, index) => {
+      const body = { content, allowed_mentions: NO_PINGS };
+      if (index === 0) {
+        await discordCall(() => rest.patch(Routes.webhookMessage(applicationId, token, ORIGINAL), { ...webhook, body }));
+        return ORIGINAL;
+      }
+      const message = (await discordCall(() => rest.post(Routes.webhook(applicationId, token), { ...webhook, body }))) as APIMessage;
+      return message.id;
+    },
+    edit: async (id, content) => {
+      await discordCall(() =>
+        rest.patch(Routes.webhookMessage(applicationId, token, id), { ...webhook, body: { content, allowed_mentions: NO_PINGS } }),
+      );
+    },
+    remove: async (id) => {
+      await discordCall(() => rest.delete(Routes.webhookMessage(applicationId, token, id), webhook));
+    },
+  };
+}
+
+const toChunks = (markdown: string) => splitMessage(neutralizeBroadcasts(markdown), DISCORD_MAX_MESSAGE_CHARS);
+
+export class DiscordSurface implements Surface {
+  readonly platform = 'discord';
+  readonly editIntervalMs: number;
+  readonly #rest: REST;
+  readonly #config: DiscordConfig;
+  readonly #logger: Logger;
+  #botUserId: Promise<string> | undefined;
+
+  constructor(rest: REST, config: DiscordConfig, logger: Logger) {
+    this.#rest = rest;
+    this.#config = config;
+    this.#logger = logger;
+    this.editIntervalMs = config.editIntervalMs;
+  }
+
+  async openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>): Promise<ReplyHandle> {
+    const token = job.reply.interactionToken;
+    const messages = token
+      ? interactionMessages(this.#rest, this.#config.applicationId, token)
+      : channelMessages(this.#rest, job);
+    const reply = new ChunkedReply(messages, toChunks, job.progress.messageIds, saveMessageIds);
+    // An interaction shows Discord's own "thinking…" until the first edit; a channel shows typing.
+    if (!token && !reply.posted) this.#showTyping(job.reply.channelId, () => reply.posted);
+    return reply;
+  }
+
+  /** The reply chain above the job's message, oldest first: each message's reference, followed. */
+  async conversationContext(job: ChatJob): Promise<ChatTurn[]> {
+    if (!job.messageId) return [];
+    const botUserId = await this.#ownUserId();
+    const chain: APIMessage[] = [];
+    let next = (await this.#message(job.channelId, job.messageId)).message_reference?.message_id;
+    while (next && chain.length < MAX_CHAIN_MESSAGES) {
+      const message = await this.#message(job.channelId, next);
+      chain.push(message);
+      next = message.message_reference?.message_id;
+    }
+    return chain.reverse().flatMap((message): ChatTurn[] => {
+      const content = fromDiscordText(message.content, botUserId);
+      if (!content) return [];
+      return message.author.id === botUserId
+        ? [{ role: 'assistant', content }]
+        : [{ role: 'user', content: `${message.author.username}: ${content}` }];
+    });
+  }
+
+  /** Discord has no private notice outside interactions: reply to the user's message. */
+  async notice(target: NoticeTarget, kind: NoticeKind, detail: string): Promise<void> {
+    try {
+      await this.#rest.post(Routes.channelMessages(target.channelId), {
+        body: {
+          content: `<@${target.userId}> ${neutralizeBroadcasts(detail)}`,
+          allowed_mentions: { parse: [], users: [target.userId] },
+          ...(target.threadId ? { message_reference: { message_id: target.threadId, fail_if_not_exists: false } } : {}),
+        },
+      });
+    } catch (err) {
+      this.#logger.warn({ err, kind }, 'could not show a notice on Discord');
+    }
+  }
+
+  #showTyping(channelId: string, shown: () => boolean): void {
+    const started = Date.now();
+    const tick = () => {
+      if (shown() || Date.now() - started > TYPING_MAX_MS) return;
+      this.#rest.post(Routes.channelTyping(channelId)).catch((err: unknown) => this.#logger.debug({ err }, 'typing indicator failed'));
+      setTimeout(tick, TYPING_REFRESH_MS).unref();
+    };
+    tick();
+  }
+
+  async #message(channelId: string, messageId: string): Promise<APIMessage> {
+    return (await discordCall(() => this.#rest.get(Routes.channelMessage(channelId, messageId)))) as APIMessage;
+  }
+
+  #ownUserId(): Promise<string> {
+    this.#botUserId ??= discordCall(() => this.#rest.get(Routes.user('@me'))).then(
+      (user) => (user as APIUser).id,
+      (err: unknown) => {
+        this.#botUserId = undefined; // ask again next time
+        throw err;
+      },
+    );
+    return this.#botUserId;
+  }
+}

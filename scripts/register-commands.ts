@@ -1,0 +1,32 @@
+/**
+ * Registers the bot's slash commands and prints its invite URL:
+ *   npm run register-commands -- --guild <guild id>   # one server, instant (development)
+ *   npm run register-commands                          # global (can take up to an hour to appear)
+ * Reads DISCORD_TOKEN, DISCORD_APPLICATION_ID and DISCORD_API_URL from the environment or .env.
+ */
+import { parseArgs } from 'node:util';
+import { Routes } from 'discord-api-types/v10';
+import { commandDefinitions } from '../adapters/discord/commands.ts';
+import { createDiscordRest } from '../adapters/discord/surface.ts';
+import { inviteUrl } from '../adapters/discord/invite.ts';
+
+const { values } = parseArgs({ options: { guild: { type: 'string' } } });
+const token = process.env.DISCORD_TOKEN;
+const applicationId = process.env.DISCORD_APPLICATION_ID;
+if (!token || !applicationId) {
+  process.stderr.write('Set DISCORD_TOKEN and DISCORD_APPLICATION_ID (in the environment or .env).\n');
+  process.exit(1);
+}
+
+const rest = createDiscordRest({ token, applicationId, apiUrl: process.env.DISCORD_API_URL || undefined, editIntervalMs: 1000 });
+const route = values.guild ? Routes.applicationGuildCommands(applicationId, values.guild) : Routes.applicationCommands(applicationId);
+try {
+  const registered = (await rest.put(route, { body: commandDefinitions })) as Array<{ name: string }>;
+  process.stdout.write(
+    `Registered ${registered.map((command) => `/${command.name}`).join(', ')} ${values.guild ? `in guild ${values.guild}` : 'globally'}.\n` +
+      `Invite the bot: ${inviteUrl(applicationId)}\n`,
+  );
+} catch (err) {
+  process.stderr.write(`Could not register the commands: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
