@@ -33,6 +33,15 @@ const slashCommand = (fallback: string) =>
     .regex(/^\/[a-z0-9_-]{1,31}$/, 'must look like /name (lowercase letters, digits, - or _)')
     .default(fallback);
 
+/** Three emoji, for positive, neutral and negative threads. */
+const sentimentEmoji = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) => value.split(',').map((item) => item.trim().replace(/^:|:$/g, '')))
+    .pipe(z.tuple([z.string().min(1), z.string().min(1), z.string().min(1)], 'three comma-separated emoji: positive,neutral,negative'))
+    .transform(([positive, neutral, negative]) => ({ positive, neutral, negative }));
+
 /**
  * Every environment variable the service reads. `.env.example` documents each one;
  * keep the two in step (test/config.test.ts checks they match).
@@ -80,6 +89,12 @@ export const envSchema = z.object({
   USER_RATE_WINDOW_SECONDS: positiveInt(60),
   ALLOWED_CHANNELS: csv,
 
+  SENTIMENT_ENABLED: bool(true),
+  SENTIMENT_ALERT_CHANNEL: csv,
+  SENTIMENT_MOOD_HINT: bool(false),
+  SENTIMENT_TTL_SECONDS: positiveInt(14 * 24 * 3600),
+  SENTIMENT_CONCURRENCY: positiveInt(8),
+
   SLACK_BOT_TOKEN: optionalString,
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString,
@@ -88,11 +103,14 @@ export const envSchema = z.object({
   SLACK_MAX_MESSAGE_CHARS: z.coerce.number().int().min(500).max(12_000).default(3900),
   SLACK_ASK_COMMAND: slashCommand('/ask'),
   SLACK_RESET_COMMAND: slashCommand('/reset'),
+  SLACK_SENTIMENT_COMMAND: slashCommand('/sentiment'),
+  SLACK_SENTIMENT_EMOJI: sentimentEmoji('large_green_circle,white_circle,red_circle'),
 
   DISCORD_TOKEN: optionalString,
   DISCORD_APPLICATION_ID: optionalString,
   DISCORD_API_URL: z.url().optional(),
   DISCORD_EDIT_INTERVAL_MS: positiveInt(1000),
+  DISCORD_SENTIMENT_EMOJI: sentimentEmoji('🟢,⚪,🔴'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -106,6 +124,23 @@ export interface SlackConfig {
   maxMessageChars: number;
   askCommand: string;
   resetCommand: string;
+  sentimentCommand: string;
+  sentimentEmoji: SentimentEmoji;
+}
+
+export interface SentimentEmoji {
+  positive: string;
+  neutral: string;
+  negative: string;
+}
+
+export interface SentimentConfig {
+  enabled: boolean;
+  /** Channels a thread turning negative is announced in, by platform. */
+  alertChannels: Map<string, string>;
+  moodHint: boolean;
+  ttlSeconds: number;
+  concurrency: number;
 }
 
 export interface DiscordConfig {
@@ -114,6 +149,7 @@ export interface DiscordConfig {
   /** REST base (`https://discord.com/api` when unset); the gateway URL is discovered through it. */
   apiUrl: string | undefined;
   editIntervalMs: number;
+  sentimentEmoji: SentimentEmoji;
 }
 
 export interface Config {
@@ -135,6 +171,7 @@ export interface Config {
     rateLimit: { max: number; windowMs: number } | undefined;
   };
   systemPrompt: string;
+  sentiment: SentimentConfig;
   worker: { concurrency: number; lockMs: number };
   context: { maxChars: number; maxTurns: number; ttlSeconds: number };
   limits: {
@@ -189,6 +226,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
   if (!e.SLACK_BOT_TOKEN && !e.DISCORD_TOKEN) {
     problems.push('no platform configured: set the SLACK_* variables, the DISCORD_* variables, or both');
   }
+  const alertChannels = new Map<string, string>();
+  for (const entry of e.SENTIMENT_ALERT_CHANNEL) {
+    const match = /^(?:(slack|discord):)?(\S+)$/.exec(entry);
+    // A bare id names its platform by its shape: Discord ids are all digits, Slack's are not.
+    const platform = match?.[1] ?? (/^\d+$/.test(entry) ? 'discord' : 'slack');
+    if (match?.[2] && !alertChannels.has(platform)) alertChannels.set(platform, match[2]);
+    else problems.push(`SENTIMENT_ALERT_CHANNEL: "${entry}" is not a channel id (or is a second one for ${platform})`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -210,6 +255,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
       rateLimit: e.HF_RATE_LIMIT_MAX > 0 ? { max: e.HF_RATE_LIMIT_MAX, windowMs: e.HF_RATE_LIMIT_WINDOW_MS } : undefined,
     },
     systemPrompt: e.SYSTEM_PROMPT,
+    sentiment: {
+      enabled: e.SENTIMENT_ENABLED,
+      alertChannels: alertChannels,
+      moodHint: e.SENTIMENT_MOOD_HINT,
+      ttlSeconds: e.SENTIMENT_TTL_SECONDS,
+      concurrency: e.SENTIMENT_CONCURRENCY,
+    },
     worker: { concurrency: e.WORKER_CONCURRENCY, lockMs: e.WORKER_LOCK_MS },
     context: { maxChars: e.CONTEXT_MAX_CHARS, maxTurns: e.CONTEXT_MAX_TURNS, ttlSeconds: e.CONTEXT_TTL_SECONDS },
     limits: {
@@ -228,6 +280,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
           maxMessageChars: e.SLACK_MAX_MESSAGE_CHARS,
           askCommand: e.SLACK_ASK_COMMAND,
           resetCommand: e.SLACK_RESET_COMMAND,
+          sentimentCommand: e.SLACK_SENTIMENT_COMMAND,
+          sentimentEmoji: e.SLACK_SENTIMENT_EMOJI,
         }
       : undefined,
     discord:
@@ -237,6 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
             applicationId: e.DISCORD_APPLICATION_ID,
             apiUrl: e.DISCORD_API_URL,
             editIntervalMs: e.DISCORD_EDIT_INTERVAL_MS,
+            sentimentEmoji: e.DISCORD_SENTIMENT_EMOJI,
           }
         : undefined,
     secrets: [e.HF_TOKEN, e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_APP_TOKEN, e.DISCORD_TOKEN].filter(

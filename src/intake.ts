@@ -1,6 +1,9 @@
 import type { NewChatJob } from './jobs/chat-job.ts';
 import type { UserRateLimiter } from './limits/user-rate.ts';
+import type { Logger } from './logger.ts';
 import type { ChatEnqueuer } from './queue/chat-queue.ts';
+import type { NewSentimentJob } from './sentiment/job.ts';
+import type { SentimentIntake } from './sentiment/queue.ts';
 import type { NoticeKind } from './surface.ts';
 
 export type IntakeVerdict =
@@ -12,6 +15,15 @@ export interface IntakePolicy {
   allowedChannels: ReadonlySet<string>;
 }
 
+export interface IntakeDeps {
+  policy: IntakePolicy;
+  queue: Pick<ChatEnqueuer, 'claim' | 'enqueue'>;
+  limiter: UserRateLimiter | undefined;
+  /** Absent when sentiment is switched off. */
+  sentiment: Pick<SentimentIntake, 'fromChat' | 'observe'> | undefined;
+  logger: Logger;
+}
+
 /**
  * The one door every inbound adapter uses: the policies that do not depend on the platform
  * (channel allow-list, input size cap), the event's claim (a redelivery stops here, before it
@@ -19,18 +31,14 @@ export interface IntakePolicy {
  * queue. Adapters show the returned notice in their own way.
  */
 export class Intake {
-  readonly #policy: IntakePolicy;
-  readonly #limiter: UserRateLimiter | undefined;
-  readonly #queue: Pick<ChatEnqueuer, 'claim' | 'enqueue'>;
+  readonly #deps: IntakeDeps;
 
-  constructor(policy: IntakePolicy, limiter: UserRateLimiter | undefined, queue: Pick<ChatEnqueuer, 'claim' | 'enqueue'>) {
-    this.#policy = policy;
-    this.#limiter = limiter;
-    this.#queue = queue;
+  constructor(deps: IntakeDeps) {
+    this.#deps = deps;
   }
 
   async submit(job: NewChatJob): Promise<IntakeVerdict> {
-    const { allowedChannels, maxInputChars } = this.#policy;
+    const { allowedChannels, maxInputChars } = this.#deps.policy;
     if (job.kind !== 'dm' && allowedChannels.size > 0 && !allowedChannels.has(job.channelId)) {
       return {
         status: 'rejected',
@@ -49,8 +57,8 @@ export class Intake {
         },
       };
     }
-    if (!(await this.#queue.claim(job.id))) return { status: 'duplicate' };
-    const waitSeconds = (await this.#limiter?.hit(job.platform, job.userId)) ?? 0;
+    if (!(await this.#deps.queue.claim(job.id))) return { status: 'duplicate' };
+    const waitSeconds = (await this.#deps.limiter?.hit(job.platform, job.userId)) ?? 0;
     if (waitSeconds > 0) {
       return {
         status: 'rejected',
@@ -60,7 +68,17 @@ export class Intake {
         },
       };
     }
-    await this.#queue.enqueue(job);
+    await this.#deps.queue.enqueue(job);
+    // The answer is queued; losing its sentiment score must not turn into an error for the user.
+    await this.#deps.sentiment?.fromChat(job).catch((err: unknown) => this.#deps.logger.warn({ err, jobId: job.id }, 'could not queue sentiment'));
     return { status: 'queued' };
+  }
+
+  /**
+   * A message not addressed to the bot in a conversation it may be part of: classified for the
+   * conversation's sentiment when it is. Returns whether it was taken.
+   */
+  async observe(job: NewSentimentJob): Promise<boolean> {
+    return (await this.#deps.sentiment?.observe(job)) ?? false;
   }
 }

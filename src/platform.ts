@@ -1,14 +1,20 @@
 import type { Application } from 'express';
 import type { Config } from './config.ts';
 import type { ConversationHistory } from './conversation/history.ts';
+import type { ReplyIndex } from './conversation/reply-index.ts';
 import type { Intake } from './intake.ts';
 import type { Logger } from './logger.ts';
+import type { SentimentStore } from './sentiment/store.ts';
 import type { Surface } from './surface.ts';
 
 export interface GatewayContext {
   config: Config;
   intake: Intake;
   history: ConversationHistory;
+  /** Which conversation an answer message belongs to (reply chains). */
+  replies: ReplyIndex;
+  /** Running sentiment, for `/sentiment`. */
+  sentiment: SentimentStore;
   /** The service's HTTP app, for adapters that receive webhooks (mounted before it listens). */
   http: Application;
   logger: Logger;

@@ -14,6 +14,11 @@ import { ensureRedis } from './queue/local-redis.ts';
 import { createRedis, keyspace } from './queue/redis.ts';
 import { SurfaceRegistry } from './surface.ts';
 import { createChatWorker } from './worker/chat-worker.ts';
+import { ReplyIndex } from './conversation/reply-index.ts';
+import { createHfClassifier } from './sentiment/classifier.ts';
+import { createSentimentQueue, SentimentIntake } from './sentiment/queue.ts';
+import { SentimentStore } from './sentiment/store.ts';
+import { createSentimentWorker } from './sentiment/worker.ts';
 
 export interface Service {
   /** The HTTP server's address (PORT 0 picks a free one). */
@@ -56,6 +61,10 @@ export async function startService(
     stops.push(() => queue.close());
     const order = new ConversationOrder(redis, keys, (jobId) => queue.getJobState(jobId));
     const history = new ConversationHistory(redis, keys, config.context);
+    const replies = new ReplyIndex(redis, keys, config.context.ttlSeconds);
+    const sentiment = new SentimentStore(redis, keys, config.sentiment.ttlSeconds);
+    const sentimentQueue = config.sentiment.enabled ? createSentimentQueue(redis, config.redis.prefix, config.hf.maxAttempts) : undefined;
+    if (sentimentQueue) stops.push(() => sentimentQueue.close());
 
     const enabled = platformAdapters.filter((adapter) => adapter.enabled(config));
     const surfaces = new SurfaceRegistry();
@@ -76,7 +85,15 @@ export async function startService(
         });
       const workerRedis = createRedis(config.redis.url, 'hfbot-worker');
       const worker = createChatWorker(
-        { model, surfaces, history, order, logger: logger.child({ role: 'worker' }) },
+        {
+          model,
+          surfaces,
+          history,
+          order,
+          replies,
+          moodOf: config.sentiment.enabled && config.sentiment.moodHint ? (conversation) => sentiment.read(conversation) : undefined,
+          logger: logger.child({ role: 'worker' }),
+        },
         {
           connection: workerRedis,
           prefix: config.redis.prefix,
@@ -88,9 +105,23 @@ export async function startService(
           loadingMaxWaitMs: config.hf.loadingMaxWaitMs,
         },
       );
+      const sentimentWorker = sentimentQueue
+        ? createSentimentWorker(
+            {
+              store: sentiment,
+              surfaces,
+              classify: config.hf.token
+                ? createHfClassifier({ inferenceUrl: config.hf.inferenceUrl, model: config.hf.sentimentModel, token: config.hf.token, timeoutMs: config.hf.timeoutMs })
+                : undefined,
+              alertChannels: config.sentiment.alertChannels,
+              logger: logger.child({ role: 'sentiment' }),
+            },
+            { connection: workerRedis, prefix: config.redis.prefix, concurrency: config.sentiment.concurrency, maxWaitMs: config.hf.loadingMaxWaitMs },
+          )
+        : undefined;
       // Closing waits for the jobs in hand to finish; their locks keep them from being taken twice.
       stops.push(async () => {
-        await worker.close();
+        await Promise.all([worker.close(), sentimentWorker?.close()]);
         await workerRedis.quit();
       });
     }
@@ -103,11 +134,17 @@ export async function startService(
 
     if (config.roles.has('gateway')) {
       const limiter = config.limits.userRate ? new UserRateLimiter(redis, keys, config.limits.userRate) : undefined;
-      const intake = new Intake(config.limits, limiter, new ChatEnqueuer({ queue, redis, keys, order }));
+      const intake = new Intake({
+        policy: config.limits,
+        queue: new ChatEnqueuer({ queue, redis, keys, order }),
+        limiter,
+        sentiment: sentimentQueue ? new SentimentIntake(sentimentQueue, redis, keys, config.sentiment.ttlSeconds) : undefined,
+        logger,
+      });
       for (const adapter of enabled) {
         const surface = surfaces.get(adapter.platform);
         if (!surface) continue;
-        const gateway: RunningGateway = await adapter.startGateway({ config, intake, history, http, logger }, surface);
+        const gateway: RunningGateway = await adapter.startGateway({ config, intake, history, replies, sentiment, http, logger }, surface);
         stops.push(() => gateway.stop());
       }
     }

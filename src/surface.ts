@@ -1,5 +1,7 @@
 import type { ChatJob } from './jobs/chat-job.ts';
 import type { ChatTurn } from './llm/hf-chat.ts';
+import type { SentimentLabel } from './sentiment/labels.ts';
+import type { SentimentSummary } from './sentiment/store.ts';
 
 /**
  * One reply on a platform: one or more messages that together show `text`. Markdown in, the
@@ -21,6 +23,13 @@ export interface NoticeTarget {
   responseUrl?: string | undefined;
 }
 
+/** A message on a platform, e.g. the root of a thread that carries its sentiment tag. */
+export interface MessageRef {
+  workspaceId: string;
+  channelId: string;
+  messageId: string;
+}
+
 /** The outbound seam, one per platform. The worker reaches a platform only through this. */
 export interface Surface {
   readonly platform: string;
@@ -35,6 +44,10 @@ export interface Surface {
   /** The conversation so far as seen on the platform, oldest first, without the job's own message. */
   conversationContext?(job: ChatJob): Promise<ChatTurn[]>;
   notice(target: NoticeTarget, kind: NoticeKind, detail: string): Promise<void>;
+  /** Shows a thread's sentiment on its root message: the previous tag removed, the new one added. */
+  tagSentiment?(root: MessageRef, previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void>;
+  /** Posts one link to a thread that has turned negative into the alert channel. */
+  alertNegative?(alertChannelId: string, root: MessageRef, summary: SentimentSummary): Promise<void>;
 }
 
 export class SurfaceRegistry {

@@ -2,6 +2,7 @@ import { ApplicationCommandOptionType, type RESTPutAPIApplicationCommandsJSONBod
 
 export const ASK_COMMAND = 'ask';
 export const RESET_COMMAND = 'reset';
+export const SENTIMENT_COMMAND = 'sentiment';
 
 /** The slash commands the gateway handles; `npm run register-commands` registers exactly these. */
 export const commandDefinitions: RESTPutAPIApplicationCommandsJSONBody = [
@@ -11,4 +12,5 @@ export const commandDefinitions: RESTPutAPIApplicationCommandsJSONBody = [
     options: [{ type: ApplicationCommandOptionType.String, name: 'prompt', description: 'Your question', required: true, max_length: 4000 }],
   },
   { name: RESET_COMMAND, description: 'Forget our DM conversation' },
+  { name: SENTIMENT_COMMAND, description: 'How the conversation here is going: label, score, trend and counts (only you see it)' },
 ];

@@ -12,7 +12,9 @@ import type { DiscordConfig } from '../../src/config.ts';
 import { conversationKey, type NewChatJob } from '../../src/jobs/chat-job.ts';
 import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
 import type { NoticeKind, Surface } from '../../src/surface.ts';
-import { ASK_COMMAND, RESET_COMMAND } from './commands.ts';
+import { describeSentiment } from '../../src/sentiment/report.ts';
+import { channelScope } from '../../src/sentiment/store.ts';
+import { ASK_COMMAND, RESET_COMMAND, SENTIMENT_COMMAND } from './commands.ts';
 import { DM_WORKSPACE, normalizeAskCommand, normalizeMessage, type InboundMessage } from './normalize.ts';
 
 /**
@@ -27,8 +29,9 @@ const INTENTS = [
   GatewayIntentBits.DirectMessages,
 ];
 
-function inboundView(message: Message, botUserId: string): InboundMessage {
+function inboundView(message: Message, botUserId: string, chainRootId: string | undefined): InboundMessage {
   return {
+    chainRootId: chainRootId ?? null,
     id: message.id,
     channelId: message.channelId,
     guildId: message.guildId,
@@ -48,7 +51,7 @@ function inboundView(message: Message, botUserId: string): InboundMessage {
  * into the deferred response over REST.
  */
 export async function startDiscordGateway(context: GatewayContext, discord: DiscordConfig, surface: Surface): Promise<RunningGateway> {
-  const { intake, history, logger } = context;
+  const { intake, history, replies, sentiment, logger } = context;
   const client = new Client({
     intents: INTENTS,
     partials: [Partials.Channel],
@@ -65,7 +68,9 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
   const onMessage = async (message: Message) => {
     const botUserId = client.user?.id;
     if (!botUserId) return;
-    const job = normalizeMessage(inboundView(message, botUserId), botUserId);
+    const referenceId = message.reference?.messageId;
+    const chainRootId = referenceId ? await replies.threadOf('discord', referenceId) : undefined;
+    const job = normalizeMessage(inboundView(message, botUserId, chainRootId), botUserId);
     if (!job) return;
     await submit(job, (notice) =>
       surface.notice({ workspaceId: job.workspaceId, channelId: job.channelId, userId: job.userId, threadId: message.id }, notice.kind, notice.text),
@@ -99,10 +104,20 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
     await interaction.reply({ content: 'Done: I’ve forgotten our conversation. The next message starts afresh.', flags: MessageFlags.Ephemeral });
   };
 
+  const onSentiment = async (interaction: ChatInputCommandInteraction) => {
+    const scope = interaction.guildId
+      ? channelScope('discord', interaction.guildId, interaction.channelId)
+      : conversationKey({ platform: 'discord', workspaceId: DM_WORKSPACE, channelId: interaction.channelId, threadId: undefined });
+    const where = interaction.guildId ? 'this channel' : 'our conversation';
+    const content = describeSentiment(where, await sentiment.read(scope), (label) => discord.sentimentEmoji[label]);
+    await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+  };
+
   const onInteraction = async (interaction: Interaction) => {
     if (!interaction.isChatInputCommand()) return;
     if (interaction.commandName === ASK_COMMAND) await onAsk(interaction);
     else if (interaction.commandName === RESET_COMMAND) await onReset(interaction);
+    else if (interaction.commandName === SENTIMENT_COMMAND) await onSentiment(interaction);
   };
 
   const guard =

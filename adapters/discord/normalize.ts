@@ -17,6 +17,8 @@ const inboundMessage = z.object({
   mentionsBot: z.boolean(),
   /** The id of the message this one replies to, if any. */
   referenceId: snowflake.nullable(),
+  /** The conversation the replied-to message belongs to, when it is one of the bot's answers. */
+  chainRootId: snowflake.nullable(),
   /** The replied-to message was the bot's. */
   repliesToBot: z.boolean(),
 });
@@ -65,8 +67,8 @@ export function normalizeMessage(raw: InboundMessage, botUserId: string): NewCha
     ...base,
     kind: 'mention',
     workspaceId: message.guildId,
-    // Messages replying to the same answer are one conversation, answered in order.
-    threadId: message.referenceId ?? message.id,
+    // A reply chain is one conversation, named by its first message: one order, one history, one tag.
+    threadId: message.chainRootId ?? message.referenceId ?? message.id,
     reply: { channelId: message.channelId, threadId: message.id },
     // A reply continues a chain: read it back as context.
     fetchThreadContext: message.referenceId !== null,

@@ -6,7 +6,9 @@ import { ClassifiedError } from '../../src/llm/failures.ts';
 import type { ChatTurn } from '../../src/llm/hf-chat.ts';
 import type { Logger } from '../../src/logger.ts';
 import { ChunkedReply, type ReplyMessages } from '../../src/stream/chunked-reply.ts';
-import type { NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
+import type { SentimentLabel } from '../../src/sentiment/labels.ts';
+import type { SentimentSummary } from '../../src/sentiment/store.ts';
+import type { MessageRef, NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
 import { splitMessage } from '../../src/text/split.ts';
 import { DISCORD_MAX_MESSAGE_CHARS, fromDiscordText, neutralizeBroadcasts, NO_PINGS } from './format.ts';
 
@@ -49,7 +51,7 @@ async function discordCall<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /** REST client for workers: no gateway connection; @discordjs/rest queues per rate-limit bucket. */
-export function createDiscordRest(config: DiscordConfig): REST {
+export function createDiscordRest(config: Pick<DiscordConfig, 'token' | 'apiUrl'>): REST {
   return new REST({ version: '10', ...(config.apiUrl ? { api: config.apiUrl } : {}), timeout: 15_000 }).setToken(config.token);
 }
 
@@ -167,6 +169,19 @@ export class DiscordSurface implements Surface {
     } catch (err) {
       this.#logger.warn({ err, kind }, 'could not show a notice on Discord');
     }
+  }
+
+  async tagSentiment(root: MessageRef, previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void> {
+    const emoji = this.#config.sentimentEmoji;
+    const reaction = (label: SentimentLabel) => Routes.channelMessageOwnReaction(root.channelId, root.messageId, encodeURIComponent(emoji[label]));
+    if (previous && emoji[previous] !== emoji[next]) await discordCall(() => this.#rest.delete(reaction(previous)));
+    await discordCall(() => this.#rest.put(reaction(next)));
+  }
+
+  async alertNegative(alertChannelId: string, root: MessageRef, summary: SentimentSummary): Promise<void> {
+    const link = `https://discord.com/channels/${root.workspaceId}/${root.channelId}/${root.messageId}`;
+    const content = `${this.#config.sentimentEmoji.negative} A conversation in <#${root.channelId}> has turned negative (score ${summary.score.toFixed(2)} over ${summary.count} messages): ${link}`;
+    await discordCall(() => this.#rest.post(Routes.channelMessages(alertChannelId), { body: { content, allowed_mentions: NO_PINGS } }));
   }
 
   #showTyping(channelId: string, shown: () => boolean): void {

@@ -6,7 +6,10 @@ import { conversationKey, type NewChatJob } from '../../src/jobs/chat-job.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
 import type { Surface } from '../../src/surface.ts';
-import { normalizeAskCommand, normalizeDirectMessage, normalizeMention, parseSlashCommand } from './normalize.ts';
+import { channelScope } from '../../src/sentiment/store.ts';
+import { describeSentiment } from '../../src/sentiment/report.ts';
+import { toSlackText } from './format.ts';
+import { normalizeAskCommand, normalizeDirectMessage, normalizeMention, normalizeThreadMessage, parseSlashCommand } from './normalize.ts';
 
 /** Slack's event and slash-command bodies are small; anything far larger is not from Slack. */
 const BODY_LIMIT_BYTES = 256 * 1024;
@@ -49,7 +52,7 @@ export async function startSlackGateway(
   client: WebClient,
   surface: Surface,
 ): Promise<RunningGateway> {
-  const { intake, history, logger } = context;
+  const { intake, history, sentiment, logger } = context;
   const auth = await client.auth.test();
   const botUserId = auth.user_id;
   const common = {
@@ -92,8 +95,11 @@ export async function startSlackGateway(
   });
 
   app.event('message', async ({ event, body }) => {
-    const job = normalizeDirectMessage(event, { teamId: body.team_id, eventId: body.event_id, botUserId });
-    if (job) await submit(job, {});
+    const envelope = { teamId: body.team_id, eventId: body.event_id, botUserId };
+    const job = normalizeDirectMessage(event, envelope);
+    if (job) return submit(job, {});
+    const observation = normalizeThreadMessage(event, envelope);
+    if (observation) await intake.observe(observation);
   });
 
   app.command(slack.askCommand, async ({ command, ack }) => {
@@ -110,6 +116,18 @@ export async function startSlackGateway(
       conversationKey({ platform: 'slack', workspaceId: parsed.team_id, channelId: parsed.channel_id, threadId: undefined }),
     );
     await ack({ response_type: 'ephemeral', text: 'Done: I’ve forgotten our conversation here. The next message starts afresh.' });
+  });
+
+  app.command(slack.sentimentCommand, async ({ command, ack }) => {
+    const parsed = parseSlashCommand(command);
+    if (!parsed) return ack();
+    // Slash commands do not say which thread they were typed in: report the channel, or the DM.
+    const isDm = parsed.channel_id.startsWith('D');
+    const scope = isDm
+      ? conversationKey({ platform: 'slack', workspaceId: parsed.team_id, channelId: parsed.channel_id, threadId: undefined })
+      : channelScope('slack', parsed.team_id, parsed.channel_id);
+    const text = describeSentiment(isDm ? 'our conversation' : 'this channel', await sentiment.read(scope), (label) => `:${slack.sentimentEmoji[label]}:`);
+    await ack({ response_type: 'ephemeral', text: toSlackText(text) });
   });
 
   app.error(async (err) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CHAT_JOB_VERSION, type NewChatJob } from '../../src/jobs/chat-job.ts';
+import { CHAT_JOB_VERSION, conversationKey, type NewChatJob } from '../../src/jobs/chat-job.ts';
+import { SENTIMENT_JOB_VERSION, type NewSentimentJob } from '../../src/sentiment/job.ts';
 import { fromSlackText } from './format.ts';
 
 /** Message subtypes that are a person saying something; edits, deletes, joins and the like are not. */
@@ -24,6 +25,18 @@ const directMessageEvent = z.object({
   ts: z.string().min(1),
   channel: z.string().min(1),
   thread_ts: z.string().optional(),
+  bot_id: z.string().optional(),
+  subtype: z.string().optional(),
+});
+
+const channelThreadMessage = z.object({
+  type: z.literal('message'),
+  channel_type: z.enum(['channel', 'group']),
+  user: z.string().min(1),
+  text: z.string(),
+  ts: z.string().min(1),
+  channel: z.string().min(1),
+  thread_ts: z.string().min(1),
   bot_id: z.string().optional(),
   subtype: z.string().optional(),
 });
@@ -93,6 +106,31 @@ export function normalizeDirectMessage(event: unknown, envelope: SlackEventEnvel
     text: fromSlackText(message.text, envelope.botUserId),
     receivedAt: Date.now(),
     reply: { channelId: message.channel, threadId: message.thread_ts },
+  };
+}
+
+/**
+ * A person's message in a channel thread, not addressed to the bot → a sentiment observation of
+ * that thread (taken only if the bot is part of the thread). A message that mentions the bot also
+ * arrives as `app_mention` and is classified from there.
+ */
+export function normalizeThreadMessage(event: unknown, envelope: SlackEventEnvelope): NewSentimentJob | undefined {
+  const parsed = channelThreadMessage.safeParse(event);
+  if (!parsed.success) return undefined;
+  const message = parsed.data;
+  if (message.bot_id || message.user === envelope.botUserId || !SPOKEN_SUBTYPES.has(message.subtype)) return undefined;
+  if (envelope.botUserId && message.text.includes(`<@${envelope.botUserId}`)) return undefined;
+  return {
+    v: SENTIMENT_JOB_VERSION,
+    id: jobId('sentiment', 'ev', envelope.eventId),
+    platform: 'slack',
+    workspaceId: envelope.teamId,
+    channelId: message.channel,
+    conversation: conversationKey({ platform: 'slack', workspaceId: envelope.teamId, channelId: message.channel, threadId: message.thread_ts }),
+    tagMessageId: message.thread_ts,
+    messageId: message.ts,
+    userId: message.user,
+    text: fromSlackText(message.text, envelope.botUserId),
   };
 }
 

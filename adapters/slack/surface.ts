@@ -5,7 +5,9 @@ import { ClassifiedError } from '../../src/llm/failures.ts';
 import type { ChatTurn } from '../../src/llm/hf-chat.ts';
 import type { Logger } from '../../src/logger.ts';
 import { ChunkedReply, type ReplyMessages } from '../../src/stream/chunked-reply.ts';
-import type { NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
+import type { SentimentLabel } from '../../src/sentiment/labels.ts';
+import type { SentimentSummary } from '../../src/sentiment/store.ts';
+import type { MessageRef, NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
 import { splitMessage } from '../../src/text/split.ts';
 import { fromSlackText, toSlackText } from './format.ts';
 
@@ -42,6 +44,14 @@ function classifySlackError(err: unknown): ClassifiedError {
     );
   }
   return new ClassifiedError({ kind: 'transient', detail: err instanceof Error ? err.message : String(err) }, { cause: err });
+}
+
+/** Lets one expected Slack error pass: adding a reaction that is there, removing one that is not. */
+function ignoreSlackError(expected: string) {
+  return (err: unknown) => {
+    const cause = err instanceof ClassifiedError ? err.cause : err;
+    if ((cause as Partial<WebAPIPlatformError>).data?.error !== expected) throw err;
+  };
 }
 
 async function slackCall<T>(call: () => Promise<T>): Promise<T> {
@@ -162,6 +172,27 @@ export class SlackSurface implements Surface {
     } catch (err) {
       this.#logger.warn({ err, kind }, 'could not show a notice on Slack');
     }
+  }
+
+  async tagSentiment(root: MessageRef, previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void> {
+    const emoji = this.#config.sentimentEmoji;
+    const target = { channel: root.channelId, timestamp: root.messageId };
+    if (previous && emoji[previous] !== emoji[next]) {
+      await slackCall(() => this.#client.reactions.remove({ ...target, name: emoji[previous] })).catch(ignoreSlackError('no_reaction'));
+    }
+    await slackCall(() => this.#client.reactions.add({ ...target, name: emoji[next] })).catch(ignoreSlackError('already_reacted'));
+  }
+
+  async alertNegative(alertChannelId: string, root: MessageRef, summary: SentimentSummary): Promise<void> {
+    const { permalink } = await slackCall(() => this.#client.chat.getPermalink({ channel: root.channelId, message_ts: root.messageId }));
+    const link = permalink ? `<${permalink}|A conversation in <#${root.channelId}>>` : `A conversation in <#${root.channelId}>`;
+    await slackCall(() =>
+      this.#client.chat.postMessage({
+        channel: alertChannelId,
+        text: `:${this.#config.sentimentEmoji.negative}: ${link} has turned negative (score ${summary.score.toFixed(2)} over ${summary.count} messages).`,
+        unfurl_links: false,
+      }),
+    );
   }
 
   async #ownUserId(): Promise<string | undefined> {

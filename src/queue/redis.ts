@@ -20,6 +20,10 @@ export function keyspace(prefix: string) {
     history: (conversation: string) => `${prefix}:history:${conversation}`,
     historyApplied: (jobId: string) => `${prefix}:history-applied:${jobId}`,
     userRate: (platform: string, userId: string, window: number) => `${prefix}:rate:${platform}:${userId}:${window}`,
+    participating: (conversation: string) => `${prefix}:participating:${conversation}`,
+    replyThread: (platform: string, messageId: string) => `${prefix}:reply-thread:${platform}:${messageId}`,
+    sentiment: (scope: string) => `${prefix}:sentiment:${scope}`,
+    sentimentApplied: (scope: string, messageId: string) => `${prefix}:sentiment-applied:${scope}:${messageId}`,
   };
 }
 export type Keyspace = ReturnType<typeof keyspace>;

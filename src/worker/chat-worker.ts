@@ -9,6 +9,8 @@ import type { ChatModel, ChatTurn } from '../llm/hf-chat.ts';
 import type { Logger } from '../logger.ts';
 import { CHAT_QUEUE } from '../queue/chat-queue.ts';
 import { EditPacer } from '../stream/pacer.ts';
+import type { ReplyIndex } from '../conversation/reply-index.ts';
+import type { SentimentSummary } from '../sentiment/store.ts';
 import type { ReplyHandle, Surface, SurfaceRegistry } from '../surface.ts';
 import { loadingDelayMs, rateLimitDelayMs, transientBackoffMs } from './retry-policy.ts';
 
@@ -31,8 +33,15 @@ export interface ChatWorkerDeps {
   surfaces: SurfaceRegistry;
   history: ConversationHistory;
   order: ConversationOrder;
+  replies: ReplyIndex;
+  /** The conversation's running sentiment, when the mood hint is on. */
+  moodOf: ((conversation: string) => Promise<SentimentSummary | undefined>) | undefined;
   logger: Logger;
 }
+
+/** Added to the system prompt when a conversation has turned negative (SENTIMENT_MOOD_HINT). */
+const FRUSTRATED_HINT =
+  'The person in this conversation seems frustrated. Stay calm and brief, acknowledge the problem in one sentence, then give the most direct way to solve it.';
 
 export interface ChatResult {
   outcome: 'answered' | 'failed';
@@ -101,12 +110,14 @@ export class ChatProcessor {
     let turns: ChatTurn[];
     try {
       // The placeholder and the context reads are independent round trips: overlap them.
-      const [opened, context] = await Promise.all([
+      const [opened, context, mood] = await Promise.all([
         surface.openReply(data, (messageIds) => saveProgress({ messageIds })),
         this.#context(data, conversation, surface, log),
+        this.#deps.moodOf?.(conversation),
       ]);
       reply = opened;
-      turns = buildPrompt(this.#options.systemPrompt, context, data.text, this.#options.contextMaxChars);
+      const systemPrompt = mood?.label === 'negative' ? `${this.#options.systemPrompt}\n\n${FRUSTRATED_HINT}` : this.#options.systemPrompt;
+      turns = buildPrompt(systemPrompt, context, data.text, this.#options.contextMaxChars);
     } catch (err) {
       const failure = toFailure(err);
       // Nothing can be shown to the user without a reply; leave a platform failure to the retries.
@@ -138,9 +149,12 @@ export class ChatProcessor {
       return this.#onFailure(job, token, data, failure, text, reply, { saveProgress, finishTurn, log }, err);
     }
 
-    await this.#deps.history.appendOnce(conversation, data.id, [
-      { role: 'user', content: data.text },
-      { role: 'assistant', content: text },
+    await Promise.all([
+      this.#deps.history.appendOnce(conversation, data.id, [
+        { role: 'user', content: data.text },
+        { role: 'assistant', content: text },
+      ]),
+      data.kind === 'mention' && data.threadId ? this.#deps.replies.remember(data.platform, data.progress.messageIds, data.threadId) : undefined,
     ]);
     await finishTurn();
     log.info({ chars: text.length, edits: pacer.stats.edits, latencyMs: Date.now() - data.receivedAt }, 'answered');

@@ -538,6 +538,15 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       return { ok: true, channel: found.channel, ts: found.ts };
     },
 
+    'chat.getPermalink': (args) => {
+      const channel = str(args, 'channel');
+      const ts = str(args, 'message_ts');
+      const found = store.find((m) => m.channel === channel && m.ts === ts && !m.deleted);
+      if (!channel || !found) return fail('message_not_found');
+      const thread = found.thread_ts ? `?thread_ts=${found.thread_ts}&cid=${channel}` : '';
+      return { ok: true, channel, permalink: `https://fake.slack.com/archives/${channel}/p${found.ts.replace('.', '')}${thread}` };
+    },
+
     'chat.postEphemeral': (args) => {
       const channel = str(args, 'channel');
       const user = str(args, 'user');

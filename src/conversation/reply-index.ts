@@ -1,0 +1,31 @@
+import type { Redis } from 'ioredis';
+import type { Keyspace } from '../queue/redis.ts';
+
+/**
+ * Which conversation each of the bot's answer messages belongs to. Where replying to an answer
+ * continues a conversation (Discord reply chains), the gateway looks the replied-to message up
+ * here, so every message of one chain lands in the same conversation: one order, one history, one
+ * sentiment.
+ */
+export class ReplyIndex {
+  readonly #redis: Redis;
+  readonly #keys: Keyspace;
+  readonly #ttlSeconds: number;
+
+  constructor(redis: Redis, keys: Keyspace, ttlSeconds: number) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#ttlSeconds = ttlSeconds;
+  }
+
+  async remember(platform: string, messageIds: readonly string[], threadId: string): Promise<void> {
+    if (messageIds.length === 0) return;
+    const batch = this.#redis.multi();
+    for (const id of messageIds) batch.set(this.#keys.replyThread(platform, id), threadId, 'EX', this.#ttlSeconds);
+    await batch.exec();
+  }
+
+  async threadOf(platform: string, messageId: string): Promise<string | undefined> {
+    return (await this.#redis.get(this.#keys.replyThread(platform, messageId))) ?? undefined;
+  }
+}

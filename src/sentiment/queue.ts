@@ -1,0 +1,73 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { conversationKey, type NewChatJob } from '../jobs/chat-job.ts';
+import type { Keyspace } from '../queue/redis.ts';
+import { SENTIMENT_JOB_VERSION, sentimentJobSchema, type NewSentimentJob, type SentimentJob } from './job.ts';
+
+export const SENTIMENT_QUEUE = 'sentiment';
+
+export type SentimentQueue = Queue<SentimentJob, unknown, 'classify'>;
+
+export function createSentimentQueue(connection: Redis, prefix: string, maxAttempts: number): SentimentQueue {
+  return new Queue<SentimentJob, unknown, 'classify'>(SENTIMENT_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: maxAttempts,
+      backoff: { type: 'jittered' },
+      removeOnComplete: { age: 3600, count: 5000 },
+      removeOnFail: { age: 24 * 3600 },
+    },
+  });
+}
+
+/** The sentiment job for a message the bot was asked to answer. */
+export function sentimentJobForChat(chat: NewChatJob): NewSentimentJob {
+  return {
+    v: SENTIMENT_JOB_VERSION,
+    id: `sentiment-${chat.id}`,
+    platform: chat.platform,
+    workspaceId: chat.workspaceId,
+    channelId: chat.channelId,
+    conversation: conversationKey({ ...chat, threadId: chat.threadId }),
+    // A mention's thread root carries the tag; DMs and slash-command exchanges have no root to tag.
+    tagMessageId: chat.kind === 'mention' ? chat.threadId : undefined,
+    messageId: chat.messageId ?? chat.id,
+    userId: chat.userId,
+    text: chat.text,
+  };
+}
+
+/**
+ * The gateway's side of sentiment: every message the bot answers is classified, and so is every
+ * other message in a conversation the bot is part of (see `observe`). Runs on its own queue, so
+ * classification never delays an answer.
+ */
+export class SentimentIntake {
+  readonly #queue: SentimentQueue;
+  readonly #redis: Redis;
+  readonly #keys: Keyspace;
+  readonly #ttlSeconds: number;
+
+  constructor(queue: SentimentQueue, redis: Redis, keys: Keyspace, ttlSeconds: number) {
+    this.#queue = queue;
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#ttlSeconds = ttlSeconds;
+  }
+
+  /** A message the bot will answer: its conversation now counts as one the bot is part of. */
+  async fromChat(chat: NewChatJob): Promise<void> {
+    const job = sentimentJobSchema.parse(sentimentJobForChat(chat));
+    await this.#redis.set(this.#keys.participating(job.conversation), '1', 'EX', this.#ttlSeconds);
+    await this.#queue.add('classify', job, { jobId: job.id });
+  }
+
+  /** A message not addressed to the bot: classified only in a conversation the bot is part of. */
+  async observe(input: NewSentimentJob): Promise<boolean> {
+    const job = sentimentJobSchema.parse(input);
+    if (!(await this.#redis.exists(this.#keys.participating(job.conversation)))) return false;
+    await this.#queue.add('classify', job, { jobId: job.id });
+    return true;
+  }
+}

@@ -1,0 +1,131 @@
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ClassifiedError } from '../llm/failures.ts';
+import type { Logger } from '../logger.ts';
+import type { SurfaceRegistry } from '../surface.ts';
+import { loadingDelayMs, rateLimitDelayMs, transientBackoffMs } from '../worker/retry-policy.ts';
+import { classifyWithLexicon, type Classification } from './classifier.ts';
+import { sentimentJobSchema, type SentimentJob } from './job.ts';
+import { SENTIMENT_QUEUE } from './queue.ts';
+import { channelScope, type SentimentStore, type SentimentSummary } from './store.ts';
+
+export interface SentimentWorkerDeps {
+  store: SentimentStore;
+  surfaces: SurfaceRegistry;
+  /** The Hugging Face classifier; absent without an HF token, and then the lexicon scores everything. */
+  classify: ((text: string) => Promise<Classification>) | undefined;
+  /** Alert channel per platform. */
+  alertChannels: ReadonlyMap<string, string>;
+  logger: Logger;
+}
+
+export interface SentimentWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  /** Longest total wait for the model (cold starts, rate limits) before the lexicon takes over. */
+  maxWaitMs: number;
+}
+
+/** A platform call that failed in a way a retry can fix. */
+const retryable = (err: unknown) => !(err instanceof ClassifiedError) || err.failure.kind !== 'fatal';
+
+/**
+ * Classifies one message, folds it into its thread's and channel's running sentiment, and has the
+ * platform re-tag the thread (only when its label changed) and alert (only when it turned negative).
+ */
+export class SentimentProcessor {
+  readonly #deps: SentimentWorkerDeps;
+  readonly #options: SentimentWorkerOptions;
+
+  constructor(deps: SentimentWorkerDeps, options: SentimentWorkerOptions) {
+    this.#deps = deps;
+    this.#options = options;
+  }
+
+  async process(job: Job<SentimentJob>, token: string | undefined): Promise<Classification> {
+    const data = sentimentJobSchema.parse(job.data);
+    let result = data.result;
+    if (!result) {
+      result = await this.#classify(job, token, data);
+      await job.updateData({ ...data, result });
+    }
+    const { store } = this.#deps;
+    const [thread] = await Promise.all([
+      store.fold(data.conversation, data.messageId, result),
+      store.fold(channelScope(data.platform, data.workspaceId, data.channelId), data.messageId, result),
+    ]);
+    if (thread) await this.#showOnPlatform(data, thread);
+    return result;
+  }
+
+  async #classify(job: Job<SentimentJob>, token: string | undefined, data: SentimentJob): Promise<Classification> {
+    const { classify, logger } = this.#deps;
+    if (!classify) return classifyWithLexicon(data.text);
+    try {
+      return await classify(data.text);
+    } catch (err) {
+      const failure = err instanceof ClassifiedError ? err.failure : ({ kind: 'transient', detail: String(err) } as const);
+      const fallBack = () => {
+        logger.warn({ jobId: job.id, failure }, 'sentiment model unavailable; scoring with the lexicon');
+        return classifyWithLexicon(data.text);
+      };
+      if (failure.kind === 'loading' || failure.kind === 'rate_limited') {
+        const ms =
+          failure.kind === 'loading' ? loadingDelayMs(failure.estimatedMs, data.waitedMs) : rateLimitDelayMs(failure.retryAfterMs, data.waitedMs);
+        if (data.waitedMs + ms > this.#options.maxWaitMs) return fallBack();
+        await job.updateData({ ...data, waitedMs: data.waitedMs + ms });
+        await job.moveToDelayed(Date.now() + ms, token);
+        throw new DelayedError();
+      }
+      if (failure.kind === 'transient' && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;
+      return fallBack();
+    }
+  }
+
+  async #showOnPlatform(data: SentimentJob, thread: SentimentSummary): Promise<void> {
+    const surface = this.#deps.surfaces.get(data.platform);
+    const root = data.tagMessageId ? { workspaceId: data.workspaceId, channelId: data.channelId, messageId: data.tagMessageId } : undefined;
+    if (!surface || !root) return;
+    const alertChannel = this.#deps.alertChannels.get(data.platform);
+    const { store, logger } = this.#deps;
+    const decision = await store.decide(data.conversation, thread.label, {
+      tag: surface.tagSentiment !== undefined,
+      alert: alertChannel !== undefined && surface.alertNegative !== undefined,
+    });
+
+    if (decision.retagFrom !== undefined) {
+      try {
+        await surface.tagSentiment?.(root, decision.retagFrom || undefined, thread.label);
+      } catch (err) {
+        if (!retryable(err)) return logger.warn({ err, conversation: data.conversation }, 'cannot tag the thread');
+        await store.revert(data.conversation, 'tagged', thread.label, decision.retagFrom);
+        throw err;
+      }
+    }
+    if (decision.alert && alertChannel) {
+      try {
+        await surface.alertNegative?.(alertChannel, root, thread);
+      } catch (err) {
+        if (!retryable(err)) return logger.warn({ err, conversation: data.conversation }, 'cannot post the sentiment alert');
+        await store.revert(data.conversation, 'alerted', 'true', 'false');
+        throw err;
+      }
+    }
+  }
+}
+
+export function createSentimentWorker(deps: SentimentWorkerDeps, options: SentimentWorkerOptions): Worker<SentimentJob, Classification> {
+  const processor = new SentimentProcessor(deps, options);
+  const worker = new Worker<SentimentJob, Classification>(SENTIMENT_QUEUE, (job, token) => processor.process(job, token), {
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    settings: { backoffStrategy: (attemptsMade: number) => transientBackoffMs(attemptsMade) },
+  });
+  worker.on('failed', (job, err) => {
+    if (job && !(err instanceof DelayedError)) deps.logger.warn({ jobId: job.id, err: err.message }, 'sentiment job failed');
+  });
+  worker.on('error', (err) => deps.logger.error({ err }, 'sentiment worker error'));
+  return worker;
+}
