@@ -18,7 +18,7 @@ if (!token || !applicationId) {
   process.exit(1);
 }
 
-const rest = createDiscordRest({ token, applicationId, apiUrl: process.env.DISCORD_API_URL || undefined, editIntervalMs: 1000 });
+const rest = createDiscordRest({ token, apiUrl: process.env.DISCORD_API_URL || undefined });
 const route = values.guild ? Routes.applicationGuildCommands(applicationId, values.guild) : Routes.applicationCommands(applicationId);
 try {
   const registered = (await rest.put(route, { body: commandDefinitions })) as Array<{ name: string }>;

@@ -111,7 +111,7 @@ export class ChatProcessor {
     try {
       // The placeholder and the context reads are independent round trips: overlap them.
       const [opened, context, mood] = await Promise.all([
-        surface.openReply(data, (messageIds) => saveProgress({ messageIds })),
+        surface.openReply(data, (messageIds) => this.#recordMessages(data, messageIds, saveProgress)),
         this.#context(data, conversation, surface, log),
         this.#deps.moodOf?.(conversation),
       ]);
@@ -149,16 +149,24 @@ export class ChatProcessor {
       return this.#onFailure(job, token, data, failure, text, reply, { saveProgress, finishTurn, log }, err);
     }
 
-    await Promise.all([
-      this.#deps.history.appendOnce(conversation, data.id, [
-        { role: 'user', content: data.text },
-        { role: 'assistant', content: text },
-      ]),
-      data.kind === 'mention' && data.threadId ? this.#deps.replies.remember(data.platform, data.progress.messageIds, data.threadId) : undefined,
+    await this.#deps.history.appendOnce(conversation, data.id, [
+      { role: 'user', content: data.text },
+      { role: 'assistant', content: text },
     ]);
     await finishTurn();
     log.info({ chars: text.length, edits: pacer.stats.edits, latencyMs: Date.now() - data.receivedAt }, 'answered');
     return { outcome: 'answered', chars: text.length, edits: pacer.stats.edits, maxVisibleLagMs: pacer.stats.maxVisibleLagMs };
+  }
+
+  /**
+   * Keeps the reply's message ids in the job (a resumed job renders into them) and, for a thread,
+   * indexes them, so a reply to any of them continues this conversation, even mid-stream.
+   */
+  async #recordMessages(data: ChatJob, messageIds: string[], saveProgress: (patch: Partial<ChatProgress>) => Promise<void>): Promise<void> {
+    await Promise.all([
+      saveProgress({ messageIds }),
+      data.kind === 'mention' && data.threadId ? this.#deps.replies.remember(data.platform, messageIds, data.threadId) : undefined,
+    ]);
   }
 
   /**
