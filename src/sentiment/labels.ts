@@ -2,7 +2,12 @@ export const sentimentLabels = ['positive', 'neutral', 'negative'] as const;
 export type SentimentLabel = (typeof sentimentLabels)[number];
 
 /** Scores run from -1 (negative) to +1 (positive); inside ±NEUTRAL_BAND a score reads as neutral. */
-const NEUTRAL_BAND = 0.25;
+export const NEUTRAL_BAND = 0.25;
+/**
+ * A thread's running label leaves positive or negative only once its score is back inside this
+ * narrower band: hysteresis, so a thread hovering at the edge is not re-tagged with every message.
+ */
+export const RETURN_BAND = 0.15;
 
 export function labelOf(score: number): SentimentLabel {
   if (score > NEUTRAL_BAND) return 'positive';

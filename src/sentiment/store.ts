@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Keyspace } from '../queue/redis.ts';
-import { labelOf, type SentimentLabel } from './labels.ts';
+import { labelOf, NEUTRAL_BAND, RETURN_BAND, sentimentLabels, type SentimentLabel } from './labels.ts';
 import type { Classification } from './classifier.ts';
 
 /** Weight of the newest message in the running score. */
@@ -24,6 +24,11 @@ local score = tonumber(ARGV[1])
 s.count = s.count + 1
 if s.count == 1 then s.score = score else s.score = ${ALPHA} * score + ${1 - ALPHA} * s.score end
 s.counts[ARGV[2]] = (s.counts[ARGV[2]] or 0) + 1
+local label = s.label or 'neutral'
+if s.score > ${NEUTRAL_BAND} then label = 'positive'
+elseif s.score < -${NEUTRAL_BAND} then label = 'negative'
+elseif (label == 'positive' and s.score < ${RETURN_BAND}) or (label == 'negative' and s.score > -${RETURN_BAND}) then label = 'neutral' end
+s.label = label
 table.insert(s.trail, s.score)
 while #s.trail > ${TRAIL} do table.remove(s.trail, 1) end
 table.insert(s.records, { messageId = ARGV[4], score = score, label = ARGV[2], classifier = ARGV[3], at = tonumber(ARGV[5]) })
@@ -75,12 +80,14 @@ const storedState = z.object({
     z.object({}).transform(() => []),
   ]),
   updatedAt: z.number(),
+  label: z.enum(sentimentLabels).optional(),
   tagged: z.string().optional(),
 });
 
 export type Trend = 'improving' | 'worsening' | 'steady';
 
 export interface SentimentSummary {
+  /** From the running score, with hysteresis: see RETURN_BAND. */
   label: SentimentLabel;
   /** Running (exponentially weighted) score, -1…+1. */
   score: number;
@@ -106,7 +113,7 @@ function summarize(raw: string | null): SentimentSummary | undefined {
   const state = parsed.data;
   const change = (state.trail.at(-1) ?? 0) - (state.trail[0] ?? 0);
   return {
-    label: labelOf(state.score),
+    label: state.label ?? labelOf(state.score),
     score: state.score,
     trend: change > TREND_THRESHOLD ? 'improving' : change < -TREND_THRESHOLD ? 'worsening' : 'steady',
     count: state.count,
