@@ -54,6 +54,8 @@ export const envSchema = z.object({
     .pipe(z.array(z.enum(ROLES)).min(1)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  ADMIN_PASSWORD: optionalString,
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   REDIS_AUTOSTART: bool(true),
   QUEUE_PREFIX: z
@@ -156,6 +158,10 @@ export interface Config {
   roles: ReadonlySet<Role>;
   logLevel: Env['LOG_LEVEL'];
   port: number;
+  /** How long a stopping worker lets answers finish before handing the rest back to the queue. */
+  shutdownGraceMs: number;
+  /** Password of the queue dashboard; the dashboard is off without one. */
+  adminPassword: string | undefined;
   redis: { url: string; autostart: boolean; prefix: string };
   hf: {
     token: string | undefined;
@@ -240,6 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
     roles,
     logLevel: e.LOG_LEVEL,
     port: e.PORT,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    adminPassword: e.ADMIN_PASSWORD,
     redis: { url: e.REDIS_URL, autostart: e.REDIS_AUTOSTART, prefix: e.QUEUE_PREFIX },
     hf: {
       token: e.HF_TOKEN,
@@ -294,7 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
             sentimentEmoji: e.DISCORD_SENTIMENT_EMOJI,
           }
         : undefined,
-    secrets: [e.HF_TOKEN, e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_APP_TOKEN, e.DISCORD_TOKEN].filter(
+    secrets: [e.HF_TOKEN, e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_APP_TOKEN, e.DISCORD_TOKEN, e.ADMIN_PASSWORD].filter(
       (value): value is string => Boolean(value),
     ),
   };

@@ -21,6 +21,8 @@ export interface GatewayContext {
 }
 
 export interface RunningGateway {
+  /** Connected to the platform (or, for webhooks, listening) and taking events. */
+  ready(): boolean;
   /** Stop taking events; in-flight acks finish. */
   stop(): Promise<void>;
 }

@@ -1,28 +1,33 @@
-import type { Server } from 'node:http';
 import { once } from 'node:events';
-import express from 'express';
+import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Queue } from 'bullmq';
 import type { Config } from './config.ts';
 import { ConversationHistory } from './conversation/history.ts';
 import { ConversationOrder } from './conversation/order.ts';
+import { ReplyIndex } from './conversation/reply-index.ts';
+import { createHttpApp } from './http.ts';
 import { Intake } from './intake.ts';
 import { UserRateLimiter } from './limits/user-rate.ts';
 import { createHfChatModel, type ChatModel } from './llm/hf-chat.ts';
 import type { Logger } from './logger.ts';
-import type { PlatformAdapter, RunningGateway } from './platform.ts';
+import { Metrics } from './metrics.ts';
+import type { PlatformAdapter } from './platform.ts';
 import { ChatEnqueuer, createChatQueue } from './queue/chat-queue.ts';
 import { ensureRedis } from './queue/local-redis.ts';
 import { createRedis, keyspace } from './queue/redis.ts';
-import { SurfaceRegistry } from './surface.ts';
-import { createChatWorker } from './worker/chat-worker.ts';
-import { ReplyIndex } from './conversation/reply-index.ts';
+import { Readiness } from './readiness.ts';
 import { createHfClassifier } from './sentiment/classifier.ts';
 import { createSentimentQueue, SentimentIntake } from './sentiment/queue.ts';
 import { SentimentStore } from './sentiment/store.ts';
 import { createSentimentWorker } from './sentiment/worker.ts';
+import { SurfaceRegistry } from './surface.ts';
+import { createChatWorker } from './worker/chat-worker.ts';
 
 export interface Service {
   /** The HTTP server's address (PORT 0 picks a free one). */
   port: number;
+  /** Stops taking work, lets or hands back what is in progress, closes everything. */
   stop(): Promise<void>;
 }
 
@@ -31,9 +36,14 @@ export interface ServiceOptions {
   model?: ChatModel;
 }
 
+/** How often a worker whose platform credentials failed verification asks again. */
+const REVERIFY_MS = 30_000;
+
 /**
- * Starts the roles the config asks for against one Redis: the gateway (inbound adapters and the
- * HTTP server) and/or the worker (chat jobs). Every role runs the HTTP server for health checks.
+ * Starts the roles the config asks for against one Redis: the gateway (inbound adapters) and/or
+ * the worker (chat and sentiment jobs). Every role serves health, readiness and metrics over HTTP.
+ * `stop` runs the start-up steps backwards: readiness off, gateways closed (no new events),
+ * workers drained or handed back, connections closed.
  */
 export async function startService(
   config: Config,
@@ -57,19 +67,32 @@ export async function startService(
     const redis = createRedis(config.redis.url, 'hfbot');
     stops.push(() => redis.quit());
     const keys = keyspace(config.redis.prefix);
+    const metrics = new Metrics();
+    const readiness = new Readiness();
+    readiness.add('redis', async () => (await redis.ping()) === 'PONG');
+
     const queue = createChatQueue(redis, config.redis.prefix, config.hf.maxAttempts);
     stops.push(() => queue.close());
+    const sentimentQueue = config.sentiment.enabled ? createSentimentQueue(redis, config.redis.prefix, config.hf.maxAttempts) : undefined;
+    if (sentimentQueue) stops.push(() => sentimentQueue.close());
+    const queues: Queue[] = sentimentQueue ? [queue, sentimentQueue] : [queue];
+    for (const watched of queues) metrics.watchQueue(watched.name, () => watched.getJobCounts('waiting', 'active', 'delayed', 'failed'));
+
     const order = new ConversationOrder(redis, keys, (jobId) => queue.getJobState(jobId));
     const history = new ConversationHistory(redis, keys, config.context);
     const replies = new ReplyIndex(redis, keys, config.context.ttlSeconds);
     const sentiment = new SentimentStore(redis, keys, config.sentiment.ttlSeconds);
-    const sentimentQueue = config.sentiment.enabled ? createSentimentQueue(redis, config.redis.prefix, config.hf.maxAttempts) : undefined;
-    if (sentimentQueue) stops.push(() => sentimentQueue.close());
 
     const enabled = platformAdapters.filter((adapter) => adapter.enabled(config));
     const surfaces = new SurfaceRegistry();
     for (const adapter of enabled) surfaces.register(adapter.createSurface(config, logger));
     logger.info({ roles: [...config.roles], platforms: surfaces.platforms }, 'starting');
+
+    const http = createHttpApp({
+      readiness,
+      metrics,
+      admin: config.adminPassword ? { password: config.adminPassword, queues } : undefined,
+    });
 
     if (config.roles.has('worker')) {
       const token = config.hf.token ?? '';
@@ -84,7 +107,7 @@ export async function startService(
           streamIdleTimeoutMs: config.hf.streamIdleTimeoutMs,
         });
       const workerRedis = createRedis(config.redis.url, 'hfbot-worker');
-      const worker = createChatWorker(
+      const chat = createChatWorker(
         {
           model,
           surfaces,
@@ -92,6 +115,7 @@ export async function startService(
           order,
           replies,
           moodOf: config.sentiment.enabled && config.sentiment.moodHint ? (conversation) => sentiment.read(conversation) : undefined,
+          metrics,
           logger: logger.child({ role: 'worker' }),
         },
         {
@@ -114,23 +138,26 @@ export async function startService(
                 ? createHfClassifier({ inferenceUrl: config.hf.inferenceUrl, model: config.hf.sentimentModel, token: config.hf.token, timeoutMs: config.hf.timeoutMs })
                 : undefined,
               alertChannels: config.sentiment.alertChannels,
+              metrics,
               logger: logger.child({ role: 'sentiment' }),
             },
             { connection: workerRedis, prefix: config.redis.prefix, concurrency: config.sentiment.concurrency, maxWaitMs: config.hf.loadingMaxWaitMs },
           )
         : undefined;
-      // Closing waits for the jobs in hand to finish; their locks keep them from being taken twice.
       stops.push(async () => {
-        await Promise.all([worker.close(), sentimentWorker?.close()]);
+        // Answers in progress get the grace period to finish; the rest go back to the queue,
+        // where another worker resumes each in the same messages.
+        const closing = Promise.all([chat.worker.close(), sentimentWorker?.close()]);
+        const finished = await Promise.race([closing.then(() => true), sleep(config.shutdownGraceMs, false, { ref: false })]);
+        if (!finished) {
+          logger.info('grace period over: handing the remaining answers back to the queue');
+          chat.processor.handBack();
+          await closing;
+        }
         await workerRedis.quit();
       });
+      for (const surface of surfaces.all) readiness.add(`${surface.platform}-credentials`, verifiedFlag(surface, logger));
     }
-
-    const http = express();
-    http.disable('x-powered-by');
-    http.get('/healthz', (_req, res) => {
-      res.json({ ok: true });
-    });
 
     if (config.roles.has('gateway')) {
       const limiter = config.limits.userRate ? new UserRateLimiter(redis, keys, config.limits.userRate) : undefined;
@@ -144,7 +171,8 @@ export async function startService(
       for (const adapter of enabled) {
         const surface = surfaces.get(adapter.platform);
         if (!surface) continue;
-        const gateway: RunningGateway = await adapter.startGateway({ config, intake, history, replies, sentiment, http, logger }, surface);
+        const gateway = await adapter.startGateway({ config, intake, history, replies, sentiment, http, logger }, surface);
+        readiness.add(`${adapter.platform}-gateway`, () => gateway.ready());
         stops.push(() => gateway.stop());
       }
     }
@@ -155,6 +183,8 @@ export async function startService(
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     });
+    // Runs first when stopping: readiness turns false before anything closes.
+    stops.push(async () => readiness.stopping());
 
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -164,4 +194,25 @@ export async function startService(
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * Verifies a surface's credentials now and, while they fail, every REVERIFY_MS; the returned check
+ * reports the latest result.
+ */
+function verifiedFlag(surface: { platform: string; verify(): Promise<void> }, logger: Logger): () => boolean {
+  let verified = false;
+  const attempt = () => {
+    surface.verify().then(
+      () => {
+        verified = true;
+      },
+      (err: unknown) => {
+        logger.error({ err, platform: surface.platform }, 'platform credentials failed verification; retrying');
+        setTimeout(attempt, REVERIFY_MS).unref();
+      },
+    );
+  };
+  attempt();
+  return () => verified;
 }

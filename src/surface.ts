@@ -10,6 +10,8 @@ import type { SentimentSummary } from './sentiment/store.ts';
  */
 export interface ReplyHandle {
   render(markdown: string, final: boolean): Promise<void>;
+  /** Platform API calls this reply has made so far (posts, edits, deletes). */
+  readonly apiCalls: number;
 }
 
 /** Messages to a user that are not part of an answer (shown privately where the platform allows). */
@@ -44,6 +46,8 @@ export interface Surface {
   /** The conversation so far as seen on the platform, oldest first, without the job's own message. */
   conversationContext?(job: ChatJob): Promise<ChatTurn[]>;
   notice(target: NoticeTarget, kind: NoticeKind, detail: string): Promise<void>;
+  /** Checks the credentials with the platform (a worker's readiness); rejects when they fail. */
+  verify(): Promise<void>;
   /** Shows a thread's sentiment on its root message: the previous tag removed, the new one added. */
   tagSentiment?(root: MessageRef, previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void>;
   /** Posts one link to a thread that has turned negative into the alert channel. */
@@ -63,5 +67,9 @@ export class SurfaceRegistry {
 
   get platforms(): string[] {
     return [...this.#surfaces.keys()];
+  }
+
+  get all(): Surface[] {
+    return [...this.#surfaces.values()];
   }
 }

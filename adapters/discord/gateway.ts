@@ -130,9 +130,22 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
   client.on(Events.ShardResume, (shard, replayed) => logger.info({ shard, replayed }, 'discord gateway resumed'));
 
+  let connected = false;
+  client.on(Events.ShardReady, () => (connected = true));
+  client.on(Events.ShardResume, () => (connected = true));
+  client.on(Events.ShardDisconnect, () => (connected = false));
+  client.on(Events.ShardReconnecting, () => (connected = false));
+
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   await client.login(discord.token);
   await ready;
+  connected = true;
   logger.info({ botUserId: client.user?.id, guilds: client.guilds.cache.size }, 'discord gateway started');
-  return { stop: () => client.destroy() };
+  return {
+    ready: () => connected,
+    stop: async () => {
+      connected = false;
+      await client.destroy();
+    },
+  };
 }

@@ -171,6 +171,10 @@ export class DiscordSurface implements Surface {
     }
   }
 
+  async verify(): Promise<void> {
+    await this.#ownUserId();
+  }
+
   async tagSentiment(root: MessageRef, previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void> {
     const emoji = this.#config.sentimentEmoji;
     const reaction = (label: SentimentLabel) => Routes.channelMessageOwnReaction(root.channelId, root.messageId, encodeURIComponent(emoji[label]));

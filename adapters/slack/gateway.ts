@@ -1,4 +1,4 @@
-import { App, ExpressReceiver, LogLevel, type Logger as SlackLogger } from '@slack/bolt';
+import { App, ExpressReceiver, LogLevel, SocketModeReceiver, type Logger as SlackLogger } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { RequestHandler } from 'express';
 import type { SlackConfig } from '../../src/config.ts';
@@ -63,19 +63,33 @@ export async function startSlackGateway(
     convoStore: false as const,
     clientOptions: { slackApiUrl: slack.apiUrl },
   };
-  if (!slack.appToken) context.http.use(EVENTS_PATH, refuseOversizedBodies);
-  const app = slack.appToken
-    ? new App({ ...common, appToken: slack.appToken, socketMode: true })
-    : new App({
-        ...common,
-        receiver: new ExpressReceiver({
-          signingSecret: slack.signingSecret ?? '',
-          app: context.http,
-          endpoints: EVENTS_PATH,
-          bodyLimit: `${BODY_LIMIT_BYTES}b`,
-          logger: boltLogger(logger),
-        }),
-      });
+  let connected = false;
+  let app: App;
+  if (slack.appToken) {
+    const receiver = new SocketModeReceiver({
+      appToken: slack.appToken,
+      logger: boltLogger(logger),
+      // Socket Mode's own client opens its connection through the same (possibly proxied) Web API.
+      installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
+    });
+    receiver.client.on('connected', () => (connected = true));
+    receiver.client.on('disconnected', () => (connected = false));
+    receiver.client.on('reconnecting', () => (connected = false));
+    app = new App({ ...common, receiver });
+  } else {
+    context.http.use(EVENTS_PATH, refuseOversizedBodies);
+    app = new App({
+      ...common,
+      receiver: new ExpressReceiver({
+        signingSecret: slack.signingSecret ?? '',
+        app: context.http,
+        endpoints: EVENTS_PATH,
+        bodyLimit: `${BODY_LIMIT_BYTES}b`,
+        logger: boltLogger(logger),
+      }),
+    });
+    connected = true;
+  }
 
   const submit = async (job: NewChatJob, notify: { responseUrl?: string | undefined }) => {
     const verdict = await intake.submit(job);
@@ -137,7 +151,9 @@ export async function startSlackGateway(
   if (slack.appToken) await app.start();
   logger.info({ mode: slack.appToken ? 'socket' : 'http', botUserId }, 'slack gateway started');
   return {
+    ready: () => connected,
     stop: async () => {
+      connected = false;
       if (slack.appToken) await app.stop();
     },
   };

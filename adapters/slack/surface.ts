@@ -174,6 +174,10 @@ export class SlackSurface implements Surface {
     }
   }
 
+  async verify(): Promise<void> {
+    this.#botUserId = (await slackCall(() => this.#client.auth.test())).user_id;
+  }
+
   async tagSentiment(root: MessageRef, previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void> {
     const emoji = this.#config.sentimentEmoji;
     const target = { channel: root.channelId, timestamp: root.messageId };

@@ -10,10 +10,13 @@ export type Failure =
 
 export class ClassifiedError extends Error {
   readonly failure: Failure;
-  constructor(failure: Failure, options?: { cause?: unknown }) {
-    super(`${failure.kind}: ${failure.detail}`, options);
+  /** The HTTP status behind the failure, when there was one (metrics count errors by it). */
+  readonly status: number | undefined;
+  constructor(failure: Failure, options?: { cause?: unknown; status?: number | undefined }) {
+    super(`${failure.kind}: ${failure.detail}`, { cause: options?.cause });
     this.name = 'ClassifiedError';
     this.failure = failure;
+    this.status = options?.status;
   }
 }
 

@@ -114,7 +114,7 @@ export function classifyHfError(err: unknown, rawBody?: string): ClassifiedError
       return new ClassifiedError(classifyHfStatus(status, body), { cause: err });
     }
     const body = parseHfErrorBody(rawBody ?? { error: err.error }, err.headers);
-    return new ClassifiedError(classifyHfStatus(err.status, body, err.headers), { cause: err });
+    return new ClassifiedError(classifyHfStatus(err.status, body, err.headers), { cause: err, status: err.status });
   }
   const detail = err instanceof Error ? err.message : String(err);
   return new ClassifiedError({ kind: 'transient', detail }, { cause: err });

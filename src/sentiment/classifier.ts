@@ -44,7 +44,9 @@ export function createHfClassifier(options: HfClassifierOptions): (text: string)
     }
     const body = await response.text();
     if (!response.ok) {
-      throw new ClassifiedError(classifyHfStatus(response.status, parseHfErrorBody(body, response.headers), response.headers));
+      throw new ClassifiedError(classifyHfStatus(response.status, parseHfErrorBody(body, response.headers), response.headers), {
+        status: response.status,
+      });
     }
     const parsed = classificationBody.safeParse(parseJson(body));
     const score = parsed.success ? scoreFromLabels(parsed.data) : undefined;

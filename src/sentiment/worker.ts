@@ -2,6 +2,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ClassifiedError } from '../llm/failures.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import type { SurfaceRegistry } from '../surface.ts';
 import { loadingDelayMs, rateLimitDelayMs, transientBackoffMs } from '../worker/retry-policy.ts';
 import { classifyWithLexicon, type Classification } from './classifier.ts';
@@ -16,6 +17,7 @@ export interface SentimentWorkerDeps {
   classify: ((text: string) => Promise<Classification>) | undefined;
   /** Alert channel per platform. */
   alertChannels: ReadonlyMap<string, string>;
+  metrics: Metrics;
   logger: Logger;
 }
 
@@ -48,6 +50,7 @@ export class SentimentProcessor {
     let result = data.result;
     if (!result) {
       result = await this.#classify(job, token, data);
+      this.#deps.metrics.classified(result.classifier);
       await job.updateData({ ...data, result });
     }
     const { store } = this.#deps;
@@ -66,6 +69,7 @@ export class SentimentProcessor {
       return await classify(data.text);
     } catch (err) {
       const failure = err instanceof ClassifiedError ? err.failure : ({ kind: 'transient', detail: String(err) } as const);
+      this.#deps.metrics.hfError(err instanceof ClassifiedError ? err.status : undefined, failure.kind);
       const fallBack = () => {
         logger.warn({ jobId: job.id, failure }, 'sentiment model unavailable; scoring with the lexicon');
         return classifyWithLexicon(data.text);
@@ -74,6 +78,7 @@ export class SentimentProcessor {
         const ms =
           failure.kind === 'loading' ? loadingDelayMs(failure.estimatedMs, data.waitedMs) : rateLimitDelayMs(failure.retryAfterMs, data.waitedMs);
         if (data.waitedMs + ms > this.#options.maxWaitMs) return fallBack();
+        this.#deps.metrics.modelWait(failure.kind, ms);
         await job.updateData({ ...data, waitedMs: data.waitedMs + ms });
         await job.moveToDelayed(Date.now() + ms, token);
         throw new DelayedError();

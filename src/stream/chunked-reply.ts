@@ -23,6 +23,7 @@ export class ChunkedReply implements ReplyHandle {
   readonly #save: (ids: string[]) => Promise<void>;
   /** What each message shows now; unknown after a resume, so everything is rewritten once. */
   readonly #shown: (string | undefined)[] = [];
+  #apiCalls = 0;
 
   constructor(
     messages: ReplyMessages,
@@ -36,6 +37,10 @@ export class ChunkedReply implements ReplyHandle {
     this.#save = save;
   }
 
+  get apiCalls(): number {
+    return this.#apiCalls;
+  }
+
   /** Whether any message of this reply exists yet. */
   get posted(): boolean {
     return this.#ids.length > 0;
@@ -46,15 +51,20 @@ export class ChunkedReply implements ReplyHandle {
     for (const [index, text] of chunks.entries()) {
       const id = this.#ids[index];
       if (id === undefined) {
+        this.#apiCalls += 1;
         this.#ids.push(await this.#messages.post(text, index));
         await this.#save([...this.#ids]);
       } else if (this.#shown[index] !== text) {
+        this.#apiCalls += 1;
         await this.#messages.edit(id, text, index);
       }
       this.#shown[index] = text;
     }
     if (final && this.#ids.length > chunks.length) {
-      for (const id of this.#ids.splice(chunks.length)) await this.#messages.remove(id);
+      for (const id of this.#ids.splice(chunks.length)) {
+        this.#apiCalls += 1;
+        await this.#messages.remove(id);
+      }
       this.#shown.length = chunks.length;
       await this.#save([...this.#ids]);
     }

@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { buildPrompt } from '../conversation/prompt.ts';
 import type { ConversationHistory } from '../conversation/history.ts';
@@ -7,6 +7,7 @@ import { chatJobSchema, conversationKey, type ChatJob, type ChatProgress } from 
 import { ClassifiedError, type Failure } from '../llm/failures.ts';
 import type { ChatModel, ChatTurn } from '../llm/hf-chat.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import { CHAT_QUEUE } from '../queue/chat-queue.ts';
 import { EditPacer } from '../stream/pacer.ts';
 import type { ReplyIndex } from '../conversation/reply-index.ts';
@@ -36,6 +37,7 @@ export interface ChatWorkerDeps {
   replies: ReplyIndex;
   /** The conversation's running sentiment, when the mood hint is on. */
   moodOf: ((conversation: string) => Promise<SentimentSummary | undefined>) | undefined;
+  metrics: Metrics;
   logger: Logger;
 }
 
@@ -74,10 +76,20 @@ function stop(reason: string): UnrecoverableError {
 export class ChatProcessor {
   readonly #deps: ChatWorkerDeps;
   readonly #options: ChatWorkerOptions;
+  /** Aborted when the process shuts down: answers still streaming are handed to another worker. */
+  readonly #shutdown = new AbortController();
 
   constructor(deps: ChatWorkerDeps, options: ChatWorkerOptions) {
     this.#deps = deps;
     this.#options = options;
+  }
+
+  /**
+   * Stops the answers in progress and puts their jobs back in the queue, where another worker
+   * resumes each in the same messages (their ids are in the job). No attempt is spent.
+   */
+  handBack(): void {
+    this.#shutdown.abort();
   }
 
   async process(job: Job<ChatJob>, token: string | undefined): Promise<ChatResult> {
@@ -91,6 +103,7 @@ export class ChatProcessor {
     const conversation = conversationKey(data);
 
     if (!(await this.#deps.order.isTurnOf(conversation, data.id))) {
+      this.#deps.metrics.job('chat', 'waiting_turn');
       await job.moveToDelayed(Date.now() + ORDER_POLL_MS, token);
       throw new DelayedError();
     }
@@ -135,16 +148,29 @@ export class ChatProcessor {
       onRenderError: (err) => log.warn({ err }, 'an intermediate edit failed; the next one carries the text'),
     });
     let text = '';
+    const modelStartedAt = Date.now();
+    let firstTokenAt: number | undefined;
+    let modelDone = false;
     try {
-      for await (const delta of this.#deps.model.stream(turns)) {
+      for await (const delta of this.#deps.model.stream(turns, { signal: this.#shutdown.signal })) {
+        firstTokenAt ??= Date.now();
         text += delta;
         pacer.push(text);
       }
+      modelDone = true;
       if (!text.trim()) text = notices.empty;
       await pacer.finish(text);
     } catch (err) {
       pacer.cancel();
+      if (this.#shutdown.signal.aborted) {
+        log.info('shutting down: handing the answer back to the queue');
+        this.#deps.metrics.job('chat', 'handed_back');
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
       const failure = toFailure(err);
+      // Intermediate edits never throw here, so until the model is done a failure is the model's.
+      if (!modelDone) this.#deps.metrics.hfError(err instanceof ClassifiedError ? err.status : undefined, failure.kind);
       log.warn({ failure, attemptsMade: job.attemptsMade }, 'chat job interrupted');
       return this.#onFailure(job, token, data, failure, text, reply, { saveProgress, finishTurn, log }, err);
     }
@@ -154,7 +180,16 @@ export class ChatProcessor {
       { role: 'assistant', content: text },
     ]);
     await finishTurn();
-    log.info({ chars: text.length, edits: pacer.stats.edits, latencyMs: Date.now() - data.receivedAt }, 'answered');
+    const { edits, firstVisibleAt } = pacer.stats;
+    this.#deps.metrics.answered({
+      platform: data.platform,
+      firstTextSeconds: firstVisibleAt === undefined ? undefined : (firstVisibleAt - data.receivedAt) / 1000,
+      finalSeconds: (Date.now() - data.receivedAt) / 1000,
+      timeToFirstTokenSeconds: firstTokenAt === undefined ? undefined : (firstTokenAt - modelStartedAt) / 1000,
+      edits,
+      apiCalls: reply.apiCalls,
+    });
+    log.info({ chars: text.length, edits, latencyMs: Date.now() - data.receivedAt }, 'answered');
     return { outcome: 'answered', chars: text.length, edits: pacer.stats.edits, maxVisibleLagMs: pacer.stats.maxVisibleLagMs };
   }
 
@@ -202,12 +237,16 @@ export class ChatProcessor {
         helpers.log.warn({ err: renderErr }, 'could not show a status in the reply');
       }
     };
+    const { metrics } = this.#deps;
     const giveUp = async (text: string): Promise<never> => {
+      metrics.job('chat', 'failed');
       await show(text, true);
       await helpers.finishTurn();
       throw stop(failure.detail);
     };
     const delay = async (ms: number, patch: Partial<ChatProgress>, notice: string): Promise<never> => {
+      if (failure.kind === 'loading' || failure.kind === 'rate_limited') metrics.modelWait(failure.kind, ms);
+      metrics.job('chat', failure.kind === 'loading' ? 'delayed_loading' : 'delayed_rate_limit');
       await show(notice, false);
       await helpers.saveProgress(patch);
       await job.moveToDelayed(Date.now() + ms, token);
@@ -231,6 +270,7 @@ export class ChatProcessor {
       case 'transient': {
         const attempts = job.opts.attempts ?? 1;
         if (job.attemptsMade + 1 >= attempts) return giveUp(notices.failed);
+        metrics.job('chat', 'retried');
         await show(notices.retrying(partial), false);
         throw err;
       }
@@ -245,7 +285,12 @@ function toFailure(err: unknown): Failure {
   return { kind: 'transient', detail: err instanceof Error ? err.message : String(err) };
 }
 
-export function createChatWorker(deps: ChatWorkerDeps, options: ChatWorkerOptions): Worker<ChatJob, ChatResult> {
+export interface ChatWorker {
+  worker: Worker<ChatJob, ChatResult>;
+  processor: ChatProcessor;
+}
+
+export function createChatWorker(deps: ChatWorkerDeps, options: ChatWorkerOptions): ChatWorker {
   const processor = new ChatProcessor(deps, options);
   const worker = new Worker<ChatJob, ChatResult>(CHAT_QUEUE, (job, token) => processor.process(job, token), {
     connection: options.connection,
@@ -262,5 +307,5 @@ export function createChatWorker(deps: ChatWorkerDeps, options: ChatWorkerOption
     if (job && !(err instanceof DelayedError)) deps.logger.warn({ jobId: job.id, err: err.message }, 'chat job failed');
   });
   worker.on('error', (err) => deps.logger.error({ err }, 'chat worker error'));
-  return worker;
+  return { worker, processor };
 }

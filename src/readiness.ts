@@ -1,0 +1,29 @@
+/**
+ * What `/readyz` reports: every registered check passes and the process is not shutting down.
+ * Checks are cheap (a Redis PING, a connection flag), so they run on each request.
+ */
+export class Readiness {
+  readonly #checks = new Map<string, () => boolean | Promise<boolean>>();
+  #stopping = false;
+
+  add(name: string, check: () => boolean | Promise<boolean>): void {
+    this.#checks.set(name, check);
+  }
+
+  /** From now on the process reports not ready, so load balancers send it nothing new. */
+  stopping(): void {
+    this.#stopping = true;
+  }
+
+  async report(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+    const checks: Record<string, boolean> = { accepting: !this.#stopping };
+    await Promise.all(
+      [...this.#checks].map(async ([name, check]) => {
+        checks[name] = await Promise.resolve()
+          .then(check)
+          .catch(() => false);
+      }),
+    );
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
+}
