@@ -3,6 +3,10 @@ import { CHAT_JOB_VERSION, conversationKey, type NewChatJob } from '../../src/jo
 import { SENTIMENT_JOB_VERSION, type NewSentimentJob } from '../../src/sentiment/job.ts';
 import { fromSlackText } from './format.ts';
 
+/** The conversations whose `message.*` events the bot reads: DMs, and channel threads for sentiment. */
+export const DM_CHANNEL_TYPES = ['im'] as const;
+export const THREAD_CHANNEL_TYPES = ['channel', 'group'] as const;
+
 /** Message subtypes that are a person saying something; edits, deletes, joins and the like are not. */
 const SPOKEN_SUBTYPES = new Set([undefined, 'file_share', 'thread_broadcast']);
 
@@ -19,7 +23,7 @@ const mentionEvent = z.object({
 
 const directMessageEvent = z.object({
   type: z.literal('message'),
-  channel_type: z.literal('im'),
+  channel_type: z.enum(DM_CHANNEL_TYPES),
   user: z.string().min(1),
   text: z.string().default(''),
   ts: z.string().min(1),
@@ -31,7 +35,7 @@ const directMessageEvent = z.object({
 
 const channelThreadMessage = z.object({
   type: z.literal('message'),
-  channel_type: z.enum(['channel', 'group']),
+  channel_type: z.enum(THREAD_CHANNEL_TYPES),
   user: z.string().min(1),
   text: z.string(),
   ts: z.string().min(1),
