@@ -18,6 +18,9 @@ try {
   process.exit(1);
 }
 
+/** Time beyond the grace period for connections to close before the process gives up waiting. */
+const SHUTDOWN_MARGIN_MS = 10_000;
+
 const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
 try {
   const service = await startService(config, adapters, logger);
@@ -26,6 +29,11 @@ try {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // Bounded: whatever hangs past the grace period and a margin, the process still exits.
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + SHUTDOWN_MARGIN_MS).unref();
     service.stop().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -93,6 +93,13 @@ export async function startService(
       metrics,
       admin: config.adminPassword ? { password: config.adminPassword, queues } : undefined,
     });
+    // Closed last of the roles (stops run backwards): readiness and metrics answer while workers drain.
+    let server: Server | undefined;
+    stops.push(async () => {
+      if (!server) return;
+      server.closeAllConnections();
+      await new Promise((resolve) => server?.close(resolve));
+    });
 
     if (config.roles.has('worker')) {
       const token = config.hf.token ?? '';
@@ -177,12 +184,8 @@ export async function startService(
       }
     }
 
-    const server: Server = http.listen(config.port, '0.0.0.0');
+    server = http.listen(config.port, '0.0.0.0');
     await once(server, 'listening');
-    stops.push(async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    });
     // Runs first when stopping: readiness turns false before anything closes.
     stops.push(async () => readiness.stopping());
 

@@ -16,16 +16,23 @@ const BODY_LIMIT_BYTES = 256 * 1024;
 const EVENTS_PATH = '/slack/events';
 
 /**
- * Refuses a declared oversized body before anything reads it, and closes the connection: a client
- * still sending the rest must not have its leftover bytes read as its next request.
+ * In front of Bolt's receiver: a stopping gateway answers 503, so Slack redelivers the event to an
+ * instance that is up; a declared oversized body is refused before anything reads it, and the
+ * connection closed, so leftover bytes are never read as the client's next request.
  */
-const refuseOversizedBodies: RequestHandler = (req, res, next) => {
-  if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) {
-    res.set('connection', 'close').status(413).end();
-    return;
-  }
-  next();
-};
+function guardEvents(accepting: () => boolean): RequestHandler {
+  return (req, res, next) => {
+    if (!accepting()) {
+      res.status(503).end();
+      return;
+    }
+    if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) {
+      res.set('connection', 'close').status(413).end();
+      return;
+    }
+    next();
+  };
+}
 
 /** Bolt's logger interface over pino, so Bolt's own lines are JSON and redacted too. */
 function boltLogger(logger: Logger): SlackLogger {
@@ -77,7 +84,7 @@ export async function startSlackGateway(
     receiver.client.on('reconnecting', () => (connected = false));
     app = new App({ ...common, receiver });
   } else {
-    context.http.use(EVENTS_PATH, refuseOversizedBodies);
+    context.http.use(EVENTS_PATH, guardEvents(() => connected));
     app = new App({
       ...common,
       receiver: new ExpressReceiver({

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { APIUserAbortError } from 'openai';
 import { ClassifiedError } from './failures.ts';
 import { classifyHfError } from './hf-errors.ts';
 
@@ -87,6 +87,8 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
           const delta = chunk.choices[0]?.delta?.content;
           if (delta) yield delta;
         }
+        // The SDK ends an aborted stream quietly, as if the answer were complete: it is not.
+        if (controller.signal.aborted) throw new APIUserAbortError();
       } catch (err) {
         if (idledOut) {
           throw new ClassifiedError(

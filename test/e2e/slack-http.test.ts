@@ -211,6 +211,14 @@ describe('Slack over the HTTP Events API', () => {
     expect((await bot.queue.getJob(jobId))?.attemptsMade).toBe(3);
   }, 25_000);
 
+  it('treats a stream that goes silent as broken, never as a finished answer', async () => {
+    hf.enqueueChat({ kind: 'stream', tokens: ['This answer ', 'stalls ', 'here'], firstTokenDelayMs: 0, tokenDelayMs: 3000 });
+    const { jobId, thread } = await mention('will you stall?');
+    expect(await settled(bot.queue, jobId, 20_000)).toBe('completed');
+    expect(slack.botReplies(CHANNEL, thread).map((reply) => reply.text)).toEqual(['Echo: will you stall?']);
+    expect((await bot.queue.getJob(jobId))?.attemptsMade).toBe(2);
+  }, 25_000);
+
   it('tells the user at once, without retrying, when the model refuses the token', async () => {
     hf.enqueueChat({ kind: 'status', status: 401, body: { error: 'Invalid username or password.' } });
     const { jobId, thread } = await mention('hello?');
