@@ -58,6 +58,7 @@ export const envSchema = z.object({
   ADMIN_PASSWORD: optionalString,
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   REDIS_AUTOSTART: bool(true),
+  REDIS_CLUSTER: bool(false),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ - . and {} only')
@@ -162,7 +163,7 @@ export interface Config {
   shutdownGraceMs: number;
   /** Password of the queue dashboard; the dashboard is off without one. */
   adminPassword: string | undefined;
-  redis: { url: string; autostart: boolean; prefix: string };
+  redis: { url: string; autostart: boolean; cluster: boolean; prefix: string };
   hf: {
     token: string | undefined;
     baseUrl: string;
@@ -223,6 +224,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
   if (!e.SLACK_BOT_TOKEN && (e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN)) {
     problems.push('SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set');
   }
+  if (e.REDIS_CLUSTER && !/^\{[^{}]+\}$/.test(e.QUEUE_PREFIX)) {
+    problems.push('QUEUE_PREFIX: on a Redis Cluster it must be a hash tag such as {hfbot}, so each job\'s keys share a slot');
+  }
   if (e.SLACK_APP_TOKEN && !e.SLACK_APP_TOKEN.startsWith('xapp-')) {
     problems.push('SLACK_APP_TOKEN: must be an app-level token starting with xapp-');
   }
@@ -248,7 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
     port: e.PORT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     adminPassword: e.ADMIN_PASSWORD,
-    redis: { url: e.REDIS_URL, autostart: e.REDIS_AUTOSTART, prefix: e.QUEUE_PREFIX },
+    redis: { url: e.REDIS_URL, autostart: e.REDIS_AUTOSTART && !e.REDIS_CLUSTER, cluster: e.REDIS_CLUSTER, prefix: e.QUEUE_PREFIX },
     hf: {
       token: e.HF_TOKEN,
       baseUrl: e.HF_BASE_URL,

@@ -64,7 +64,7 @@ export async function startService(
       logger.warn({ redis: config.redis.url }, 'no Redis was running: started a local redis-server for this process');
       stops.push(redisAvailability.stop);
     }
-    const redis = createRedis(config.redis.url, 'hfbot');
+    const redis = createRedis(config.redis.url, 'hfbot', config.redis.cluster);
     stops.push(() => redis.quit());
     const keys = keyspace(config.redis.prefix);
     const metrics = new Metrics();
@@ -113,7 +113,7 @@ export async function startService(
           timeoutMs: config.hf.timeoutMs,
           streamIdleTimeoutMs: config.hf.streamIdleTimeoutMs,
         });
-      const workerRedis = createRedis(config.redis.url, 'hfbot-worker');
+      const workerRedis = createRedis(config.redis.url, 'hfbot-worker', config.redis.cluster);
       const chat = createChatWorker(
         {
           model,

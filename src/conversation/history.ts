@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ChatTurn } from '../llm/hf-chat.ts';
-import type { Keyspace } from '../queue/redis.ts';
+import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 
 const storedTurn = z.object({ role: z.enum(['user', 'assistant']), content: z.string() });
 
@@ -27,11 +26,11 @@ export interface HistoryLimits {
  * limited for distributed apps, and /reset needs something to forget.
  */
 export class ConversationHistory {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #keys: Keyspace;
   readonly #limits: HistoryLimits;
 
-  constructor(redis: Redis, keys: Keyspace, limits: HistoryLimits) {
+  constructor(redis: RedisConnection, keys: Keyspace, limits: HistoryLimits) {
     this.#redis = redis;
     this.#keys = keys;
     this.#limits = limits;

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { Keyspace } from '../queue/redis.ts';
+import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 
 /** A job that no longer needs its turn: gone from the queue, or finished. */
 const SETTLED_STATES = new Set(['unknown', 'completed', 'failed']);
@@ -12,11 +11,11 @@ const ORDER_TTL_SECONDS = 24 * 3600;
  * dropped, so a lost job can never block its conversation.
  */
 export class ConversationOrder {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #keys: Keyspace;
   readonly #stateOf: (jobId: string) => Promise<string>;
 
-  constructor(redis: Redis, keys: Keyspace, stateOf: (jobId: string) => Promise<string>) {
+  constructor(redis: RedisConnection, keys: Keyspace, stateOf: (jobId: string) => Promise<string>) {
     this.#redis = redis;
     this.#keys = keys;
     this.#stateOf = stateOf;

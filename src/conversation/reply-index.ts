@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { Keyspace } from '../queue/redis.ts';
+import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 
 /**
  * Which conversation each of the bot's answer messages belongs to. Where replying to an answer
@@ -8,11 +7,11 @@ import type { Keyspace } from '../queue/redis.ts';
  * sentiment.
  */
 export class ReplyIndex {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #keys: Keyspace;
   readonly #ttlSeconds: number;
 
-  constructor(redis: Redis, keys: Keyspace, ttlSeconds: number) {
+  constructor(redis: RedisConnection, keys: Keyspace, ttlSeconds: number) {
     this.#redis = redis;
     this.#keys = keys;
     this.#ttlSeconds = ttlSeconds;

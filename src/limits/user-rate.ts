@@ -1,17 +1,16 @@
-import type { Redis } from 'ioredis';
-import type { Keyspace } from '../queue/redis.ts';
+import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 
 /**
  * A fixed-window counter per user, shared by every gateway through Redis: simple, and exact
  * enough to stop one person flooding the model.
  */
 export class UserRateLimiter {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #keys: Keyspace;
   readonly #max: number;
   readonly #windowSeconds: number;
 
-  constructor(redis: Redis, keys: Keyspace, limit: { max: number; windowSeconds: number }) {
+  constructor(redis: RedisConnection, keys: Keyspace, limit: { max: number; windowSeconds: number }) {
     this.#redis = redis;
     this.#keys = keys;
     this.#max = limit.max;

@@ -1,8 +1,7 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { chatJobSchema, conversationKey, type ChatJob, type NewChatJob } from '../jobs/chat-job.ts';
 import type { ConversationOrder } from '../conversation/order.ts';
-import type { Keyspace } from './redis.ts';
+import type { Keyspace, RedisConnection } from './redis.ts';
 
 export const CHAT_QUEUE = 'chat';
 /** How long an event id is remembered, so a platform's redelivery is never answered twice. */
@@ -10,7 +9,7 @@ const SEEN_EVENT_TTL_SECONDS = 24 * 3600;
 
 export type ChatQueue = Queue<ChatJob, unknown, 'chat'>;
 
-export function createChatQueue(connection: Redis, prefix: string, maxAttempts: number): ChatQueue {
+export function createChatQueue(connection: RedisConnection, prefix: string, maxAttempts: number): ChatQueue {
   return new Queue<ChatJob, unknown, 'chat'>(CHAT_QUEUE, {
     connection,
     prefix,
@@ -29,9 +28,9 @@ export function createChatQueue(connection: Redis, prefix: string, maxAttempts: 
  * is queued under that same id.
  */
 export class ChatEnqueuer {
-  readonly #deps: { queue: ChatQueue; redis: Redis; keys: Keyspace; order: ConversationOrder };
+  readonly #deps: { queue: ChatQueue; redis: RedisConnection; keys: Keyspace; order: ConversationOrder };
 
-  constructor(deps: { queue: ChatQueue; redis: Redis; keys: Keyspace; order: ConversationOrder }) {
+  constructor(deps: { queue: ChatQueue; redis: RedisConnection; keys: Keyspace; order: ConversationOrder }) {
     this.#deps = deps;
   }
 

@@ -1,14 +1,29 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/** A single Redis or a Redis Cluster: every command the service uses works on both. */
+export type RedisConnection = Redis | Cluster;
 
 /**
  * A Redis connection as BullMQ wants it: `maxRetriesPerRequest: null` so a blocked worker call
- * waits out a Redis restart instead of failing, and a bounded reconnect backoff.
+ * waits out a Redis restart instead of failing, and a bounded reconnect backoff. With `cluster`,
+ * the URL is one seed node of a Redis Cluster (the prefix must then be hash-tagged, see config).
  */
-export function createRedis(url: string, name: string): Redis {
-  return new Redis(url, {
+export function createRedis(url: string, name: string, cluster = false): RedisConnection {
+  const options: RedisOptions = {
     connectionName: name,
     maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(times * 200, 2000),
+  };
+  if (!cluster) return new Redis(url, options);
+  const seed = new URL(url);
+  return new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
+    redisOptions: {
+      ...options,
+      ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
+      ...(seed.username ? { username: decodeURIComponent(seed.username) } : {}),
+      ...(seed.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+    clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
   });
 }
 

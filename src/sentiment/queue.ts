@@ -1,14 +1,13 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { conversationKey, type NewChatJob } from '../jobs/chat-job.ts';
-import type { Keyspace } from '../queue/redis.ts';
+import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 import { SENTIMENT_JOB_VERSION, sentimentJobSchema, type NewSentimentJob, type SentimentJob } from './job.ts';
 
 export const SENTIMENT_QUEUE = 'sentiment';
 
 export type SentimentQueue = Queue<SentimentJob, unknown, 'classify'>;
 
-export function createSentimentQueue(connection: Redis, prefix: string, maxAttempts: number): SentimentQueue {
+export function createSentimentQueue(connection: RedisConnection, prefix: string, maxAttempts: number): SentimentQueue {
   return new Queue<SentimentJob, unknown, 'classify'>(SENTIMENT_QUEUE, {
     connection,
     prefix,
@@ -45,11 +44,11 @@ export function sentimentJobForChat(chat: NewChatJob): NewSentimentJob {
  */
 export class SentimentIntake {
   readonly #queue: SentimentQueue;
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #keys: Keyspace;
   readonly #ttlSeconds: number;
 
-  constructor(queue: SentimentQueue, redis: Redis, keys: Keyspace, ttlSeconds: number) {
+  constructor(queue: SentimentQueue, redis: RedisConnection, keys: Keyspace, ttlSeconds: number) {
     this.#queue = queue;
     this.#redis = redis;
     this.#keys = keys;

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Keyspace } from '../queue/redis.ts';
+import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 import { labelOf, NEUTRAL_BAND, RETURN_BAND, sentimentLabels, type SentimentLabel } from './labels.ts';
 import type { Classification } from './classifier.ts';
 
@@ -131,11 +130,11 @@ export function channelScope(platform: string, workspaceId: string, channelId: s
 
 /** Running sentiment per conversation (thread, chain, DM) and per channel, in Redis with an expiry. */
 export class SentimentStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #keys: Keyspace;
   readonly #ttlSeconds: number;
 
-  constructor(redis: Redis, keys: Keyspace, ttlSeconds: number) {
+  constructor(redis: RedisConnection, keys: Keyspace, ttlSeconds: number) {
     this.#redis = redis;
     this.#keys = keys;
     this.#ttlSeconds = ttlSeconds;

@@ -1,5 +1,5 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.ts';
 import { ClassifiedError } from '../llm/failures.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -22,7 +22,7 @@ export interface SentimentWorkerDeps {
 }
 
 export interface SentimentWorkerOptions {
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   concurrency: number;
   /** Longest total wait for the model (cold starts, rate limits) before the lexicon takes over. */

@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.ts';
 import { buildPrompt } from '../conversation/prompt.ts';
 import type { ConversationHistory } from '../conversation/history.ts';
 import type { ConversationOrder } from '../conversation/order.ts';
@@ -19,7 +19,7 @@ import { loadingDelayMs, rateLimitDelayMs, transientBackoffMs } from './retry-po
 const ORDER_POLL_MS = 250;
 
 export interface ChatWorkerOptions {
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   concurrency: number;
   lockMs: number;

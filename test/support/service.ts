@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { adapters } from '../../adapters/index.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
 import { createLogger } from '../../src/logger.ts';
 import { CHAT_QUEUE } from '../../src/queue/chat-queue.ts';
+import { createRedis, type RedisConnection } from '../../src/queue/redis.ts';
 import { startService, type Service } from '../../src/service.ts';
 
 /** Test credentials: shaped like real ones, so the logger's token patterns would catch them too. */
@@ -32,7 +32,7 @@ export interface RunningTestService {
   logs: string[];
   /** Reads job state in the service's queue. */
   queue: Queue<ChatJob>;
-  redis: Redis;
+  redis: RedisConnection;
   stop(): Promise<void>;
 }
 
@@ -52,7 +52,7 @@ export async function startTestService(env: Record<string, string>, roles?: Arra
   });
   const logger = createLogger({ level: config.logLevel, secrets: config.secrets }, sink);
   const service = await startService(config, adapters, logger);
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = createRedis(config.redis.url, 'test', config.redis.cluster);
   const queue = new Queue<ChatJob>(CHAT_QUEUE, { connection: redis, prefix: config.redis.prefix });
   return {
     service,
