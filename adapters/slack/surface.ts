@@ -26,6 +26,8 @@ const FATAL_ERRORS = new Set([
   'restricted_action',
   'msg_too_long',
   'no_text',
+  'message_not_found',
+  'cant_update_message',
 ]);
 
 function classifySlackError(err: unknown): ClassifiedError {
