@@ -50,6 +50,9 @@ afterAll(async () => {
 describe('gateway and workers as separate processes', () => {
   it('one gateway and two worker processes answer every message exactly once', async () => {
     workers.push(spawnWorker(env), spawnWorker(env));
+    await eventually(() => workers.every((worker) => worker.output().includes('"msg":"ready"')), 'both workers to start', 20_000);
+    // Answers that take a moment, so both workers are busy at once.
+    hf.setDefaultChat((request) => ({ kind: 'stream', text: `Echo: ${String(request.messages.at(-1)?.content)}`, tokenDelayMs: 50 }));
     const jobs: Array<{ job: string; ts: string; text: string }> = [];
     for (let i = 0; i < 20; i += 1) {
       const ts = `1700003000.${String(i).padStart(3, '0')}100`;
@@ -61,6 +64,7 @@ describe('gateway and workers as separate processes', () => {
     const answeredBy = workers.map((worker) => (worker.output().match(/"msg":"answered"/g) ?? []).length);
     expect(answeredBy.every((count) => count > 0)).toBe(true);
     expect(answeredBy.reduce((a, b) => a + b, 0)).toBe(20);
+    hf.reset();
   }, 40_000);
 
   it('a worker sent SIGTERM mid-answer hands it back, exits cleanly, and another completes it in the same message', async () => {
