@@ -56,6 +56,9 @@ export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   ADMIN_PASSWORD: optionalString,
+  NODE_ENV: z.string().default('development'),
+  PLAYGROUND_ENABLED: z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).optional(),
+  PLAYGROUND_STYLE: z.enum(['slack', 'discord']).default('slack'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   REDIS_AUTOSTART: bool(true),
   REDIS_CLUSTER: bool(false),
@@ -163,6 +166,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Password of the queue dashboard; the dashboard is off without one. */
   adminPassword: string | undefined;
+  /** The local chat page; `demoModel` when there is no HF token (offline demo answers). */
+  playground: { style: 'slack' | 'discord'; demoModel: boolean } | undefined;
   redis: { url: string; autostart: boolean; cluster: boolean; prefix: string };
   hf: {
     token: string | undefined;
@@ -213,7 +218,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
   const roles = new Set<Role>(rolesOverride ?? e.ROLES);
   const problems: string[] = [];
 
-  if (roles.has('worker') && !e.HF_TOKEN) {
+  // The playground is on in development unless switched off, and off in production unless switched on.
+  const playground = e.PLAYGROUND_ENABLED ? ['true', '1', 'yes', 'on'].includes(e.PLAYGROUND_ENABLED) : e.NODE_ENV !== 'production';
+  const realPlatform = Boolean(e.SLACK_BOT_TOKEN || e.DISCORD_TOKEN);
+  // Without a token the playground answers with the offline demo model; real users never get it.
+  if (roles.has('worker') && !e.HF_TOKEN && (realPlatform || !playground)) {
     problems.push('HF_TOKEN: required by the worker role (a Hugging Face access token, hf_...)');
   }
   if (e.SLACK_BOT_TOKEN && roles.has('gateway') && !e.SLACK_SIGNING_SECRET && !e.SLACK_APP_TOKEN) {
@@ -233,8 +242,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
   if (Boolean(e.DISCORD_TOKEN) !== Boolean(e.DISCORD_APPLICATION_ID)) {
     problems.push('DISCORD_TOKEN and DISCORD_APPLICATION_ID: set both or neither');
   }
-  if (!e.SLACK_BOT_TOKEN && !e.DISCORD_TOKEN) {
-    problems.push('no platform configured: set the SLACK_* variables, the DISCORD_* variables, or both');
+  if (!realPlatform && !playground) {
+    problems.push('no platform configured: set the SLACK_* variables, the DISCORD_* variables, or PLAYGROUND_ENABLED=true');
   }
   const alertChannels = new Map<string, string>();
   for (const entry of e.SENTIMENT_ALERT_CHANNEL) {
@@ -252,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
     port: e.PORT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     adminPassword: e.ADMIN_PASSWORD,
+    playground: playground ? { style: e.PLAYGROUND_STYLE, demoModel: !e.HF_TOKEN } : undefined,
     redis: { url: e.REDIS_URL, autostart: e.REDIS_AUTOSTART && !e.REDIS_CLUSTER, cluster: e.REDIS_CLUSTER, prefix: e.QUEUE_PREFIX },
     hf: {
       token: e.HF_TOKEN,

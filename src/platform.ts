@@ -4,11 +4,20 @@ import type { ConversationHistory } from './conversation/history.ts';
 import type { ReplyIndex } from './conversation/reply-index.ts';
 import type { Intake } from './intake.ts';
 import type { Logger } from './logger.ts';
+import type { Keyspace, RedisConnection } from './queue/redis.ts';
 import type { SentimentStore } from './sentiment/store.ts';
 import type { Surface } from './surface.ts';
 
-export interface GatewayContext {
+/** What every adapter may use, gateway or surface. */
+export interface AdapterContext {
   config: Config;
+  logger: Logger;
+  /** The service's Redis, for adapters that keep state of their own (the playground). */
+  redis: RedisConnection;
+  keys: Keyspace;
+}
+
+export interface GatewayContext extends AdapterContext {
   intake: Intake;
   history: ConversationHistory;
   /** Which conversation an answer message belongs to (reply chains). */
@@ -17,7 +26,6 @@ export interface GatewayContext {
   sentiment: SentimentStore;
   /** The service's HTTP app, for adapters that receive webhooks (mounted before it listens). */
   http: Application;
-  logger: Logger;
 }
 
 export interface RunningGateway {
@@ -35,6 +43,6 @@ export interface PlatformAdapter {
   readonly platform: string;
   /** Whether the config carries this platform's credentials. */
   enabled(config: Config): boolean;
-  createSurface(config: Config, logger: Logger): Surface;
+  createSurface(context: AdapterContext): Surface;
   startGateway(context: GatewayContext, surface: Surface): Promise<RunningGateway>;
 }

@@ -23,6 +23,7 @@ import { SentimentStore } from './sentiment/store.ts';
 import { createSentimentWorker } from './sentiment/worker.ts';
 import { SurfaceRegistry } from './surface.ts';
 import { createChatWorker } from './worker/chat-worker.ts';
+import { startDemoModel } from './demo/demo-model.ts';
 
 export interface Service {
   /** The HTTP server's address (PORT 0 picks a free one). */
@@ -85,7 +86,7 @@ export async function startService(
 
     const enabled = platformAdapters.filter((adapter) => adapter.enabled(config));
     const surfaces = new SurfaceRegistry();
-    for (const adapter of enabled) surfaces.register(adapter.createSurface(config, logger));
+    for (const adapter of enabled) surfaces.register(adapter.createSurface({ config, logger, redis, keys }));
     logger.info({ roles: [...config.roles], platforms: surfaces.platforms }, 'starting');
 
     const http = createHttpApp({
@@ -102,16 +103,22 @@ export async function startService(
     });
 
     if (config.roles.has('worker')) {
-      const token = config.hf.token ?? '';
+      // No token, playground only: the offline demo model stands in for Hugging Face.
+      const demo = config.playground?.demoModel ? await startDemoModel() : undefined;
+      if (demo) {
+        stops.push(() => demo.close());
+        logger.warn('no HF_TOKEN: the playground answers with the offline demo model, not a real one');
+      }
+      const hf = demo ? { ...config.hf, token: 'demo', baseUrl: demo.baseUrl, inferenceUrl: demo.inferenceUrl } : config.hf;
       const model =
         options.model ??
         createHfChatModel({
-          baseUrl: config.hf.baseUrl,
-          token,
-          model: config.hf.chatModel,
-          maxTokens: config.hf.maxTokens,
-          timeoutMs: config.hf.timeoutMs,
-          streamIdleTimeoutMs: config.hf.streamIdleTimeoutMs,
+          baseUrl: hf.baseUrl,
+          token: hf.token ?? '',
+          model: hf.chatModel,
+          maxTokens: hf.maxTokens,
+          timeoutMs: hf.timeoutMs,
+          streamIdleTimeoutMs: hf.streamIdleTimeoutMs,
         });
       const workerRedis = createRedis(config.redis.url, 'hfbot-worker', config.redis.cluster);
       const chat = createChatWorker(
@@ -141,8 +148,8 @@ export async function startService(
             {
               store: sentiment,
               surfaces,
-              classify: config.hf.token
-                ? createHfClassifier({ inferenceUrl: config.hf.inferenceUrl, model: config.hf.sentimentModel, token: config.hf.token, timeoutMs: config.hf.timeoutMs })
+              classify: hf.token
+                ? createHfClassifier({ inferenceUrl: hf.inferenceUrl, model: hf.sentimentModel, token: hf.token, timeoutMs: hf.timeoutMs })
                 : undefined,
               alertChannels: config.sentiment.alertChannels,
               metrics,
@@ -178,7 +185,7 @@ export async function startService(
       for (const adapter of enabled) {
         const surface = surfaces.get(adapter.platform);
         if (!surface) continue;
-        const gateway = await adapter.startGateway({ config, intake, history, replies, sentiment, http, logger }, surface);
+        const gateway = await adapter.startGateway({ config, logger, redis, keys, intake, history, replies, sentiment, http }, surface);
         readiness.add(`${adapter.platform}-gateway`, () => gateway.ready());
         stops.push(() => gateway.stop());
       }

@@ -11,7 +11,7 @@ function discordConfig(config: Config): DiscordConfig {
 export const discordAdapter: PlatformAdapter = {
   platform: 'discord',
   enabled: (config) => config.discord !== undefined,
-  createSurface: (config, logger) =>
+  createSurface: ({ config, logger }) =>
     new DiscordSurface(createDiscordRest(discordConfig(config)), discordConfig(config), logger.child({ platform: 'discord' })),
   startGateway: (context, surface) =>
     startDiscordGateway({ ...context, logger: context.logger.child({ platform: 'discord' }) }, discordConfig(context.config), surface),

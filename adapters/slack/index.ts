@@ -21,7 +21,7 @@ function clientFor(config: Config): WebClient {
 export const slackAdapter: PlatformAdapter = {
   platform: 'slack',
   enabled: (config) => config.slack !== undefined,
-  createSurface: (config, logger) => new SlackSurface(clientFor(config), requireSlack(config), logger.child({ platform: 'slack' })),
+  createSurface: ({ config, logger }) => new SlackSurface(clientFor(config), requireSlack(config), logger.child({ platform: 'slack' })),
   startGateway: (context, surface) =>
     startSlackGateway({ ...context, logger: context.logger.child({ platform: 'slack' }) }, requireSlack(context.config), clientFor(context.config), surface),
 };

@@ -27,6 +27,11 @@ export function createRedis(url: string, name: string, cluster = false): RedisCo
   });
 }
 
+/** A second connection like `connection` (pub/sub needs one of its own). */
+export function duplicateConnection(connection: RedisConnection): RedisConnection {
+  return connection instanceof Cluster ? connection.duplicate() : connection.duplicate();
+}
+
 /** Keys of our own (not BullMQ's) under the deployment's prefix. */
 export function keyspace(prefix: string) {
   return {
@@ -39,6 +44,7 @@ export function keyspace(prefix: string) {
     replyThread: (platform: string, messageId: string) => `${prefix}:reply-thread:${platform}:${messageId}`,
     sentiment: (scope: string) => `${prefix}:sentiment:${scope}`,
     sentimentApplied: (scope: string, messageId: string) => `${prefix}:sentiment-applied:${scope}:${messageId}`,
+    playground: (suffix: string) => `${prefix}:playground:${suffix}`,
   };
 }
 export type Keyspace = ReturnType<typeof keyspace>;

@@ -42,7 +42,7 @@ export interface RunningTestService {
  */
 export async function startTestService(env: Record<string, string>, roles?: Array<'gateway' | 'worker'>): Promise<RunningTestService> {
   const redisUrl = inject('redisUrl');
-  const config = loadConfig({ REDIS_URL: redisUrl, PORT: '0', LOG_LEVEL: 'debug', ...env }, roles);
+  const config = loadConfig({ REDIS_URL: redisUrl, PORT: '0', LOG_LEVEL: 'debug', PLAYGROUND_ENABLED: 'false', ...env }, roles);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {

@@ -8,7 +8,7 @@ const ENTRY = fileURLToPath(new URL('../../bin/hfbot.ts', import.meta.url));
 export function spawnWorker(env: Record<string, string>): ChildProcess & { output: () => string } {
   let output = '';
   const child = spawn(process.execPath, [ENTRY, '--role', 'worker'], {
-    env: { PATH: process.env.PATH ?? '', REDIS_URL: inject('redisUrl'), PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', REDIS_URL: inject('redisUrl'), PORT: '0', LOG_LEVEL: 'info', PLAYGROUND_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

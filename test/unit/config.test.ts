@@ -33,8 +33,16 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/HF_BASE_URL/);
   });
 
+  it('starts with nothing set: the playground and its offline demo model, in development only', () => {
+    expect(loadConfig({}).playground).toEqual({ style: 'slack', demoModel: true });
+    expect(loadConfig({ HF_TOKEN: 'hf_abcdefghijkl' }).playground).toEqual({ style: 'slack', demoModel: false });
+    expect(loadConfig({ ...slackEnv, NODE_ENV: 'production' }).playground).toBeUndefined();
+    // Real users are never answered by the demo model.
+    expect(problemsOf({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).some((p) => p.startsWith('HF_TOKEN'))).toBe(true);
+  });
+
   it('explains missing credentials', () => {
-    const problems = problemsOf({});
+    const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems.some((p) => p.startsWith('HF_TOKEN'))).toBe(true);
     expect(problems.some((p) => p.includes('no platform configured'))).toBe(true);
     expect(problemsOf({ ...slackEnv, SLACK_SIGNING_SECRET: '' })[0]).toMatch(/SLACK_SIGNING_SECRET or SLACK_APP_TOKEN/);
