@@ -177,7 +177,8 @@ describe('Slack over the HTTP Events API', () => {
     hf.enqueueChat({ kind: 'loading', shape: 'legacy', estimatedTime: 1 }, { kind: 'loading', shape: 'nested', estimatedTime: 1 });
     const { jobId, thread } = await mention('are you awake?');
     await eventually(() => slack.botReplies(CHANNEL, thread)[0]?.text.includes('warming up'), 'warming-up notice');
-    expect(await bot.queue.getJobState(jobId)).toBe('delayed');
+    // The notice shows just before the job moves to delayed.
+    await eventually(async () => (await bot.queue.getJobState(jobId)) === 'delayed', 'the job to be delayed');
     expect((await bot.queue.getJob(jobId))?.attemptsMade).toBe(0);
     expect(await settled(bot.queue, jobId, 30_000)).toBe('completed');
     // Only the attempt that answered counts: the two cold-start waits spent none.
