@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readChannelSettingsFile, type ChannelFileEntry } from './channels/settings-file.ts';
 
 /** The roles one process can run; `npm start` runs both. */
 export const ROLES = ['gateway', 'worker'] as const;
@@ -95,6 +96,9 @@ export const envSchema = z.object({
   USER_RATE_WINDOW_SECONDS: positiveInt(60),
   ALLOWED_CHANNELS: csv,
 
+  CHANNEL_CONFIG_FILE: optionalString,
+  ADMIN_USER_IDS: csv,
+
   SENTIMENT_ENABLED: bool(true),
   SENTIMENT_ALERT_CHANNEL: csv,
   SENTIMENT_MOOD_HINT: bool(false),
@@ -110,6 +114,8 @@ export const envSchema = z.object({
   SLACK_ASK_COMMAND: slashCommand('/ask'),
   SLACK_RESET_COMMAND: slashCommand('/reset'),
   SLACK_SENTIMENT_COMMAND: slashCommand('/sentiment'),
+  SLACK_MODEL_COMMAND: slashCommand('/model'),
+  SLACK_PROMPT_COMMAND: slashCommand('/prompt'),
   SLACK_SENTIMENT_EMOJI: sentimentEmoji('large_green_circle,white_circle,red_circle'),
 
   DISCORD_TOKEN: optionalString,
@@ -131,6 +137,8 @@ export interface SlackConfig {
   askCommand: string;
   resetCommand: string;
   sentimentCommand: string;
+  modelCommand: string;
+  promptCommand: string;
   sentimentEmoji: SentimentEmoji;
 }
 
@@ -183,6 +191,12 @@ export interface Config {
     rateLimit: { max: number; windowMs: number } | undefined;
   };
   systemPrompt: string;
+  channels: {
+    /** Entries of CHANNEL_CONFIG_FILE, validated at start-up. */
+    file: ChannelFileEntry[];
+    /** Who may change channel settings besides the platform's own admins, by platform. */
+    admins: Map<string, Set<string>>;
+  };
   sentiment: SentimentConfig;
   worker: { concurrency: number; lockMs: number };
   context: { maxChars: number; maxTurns: number; ttlSeconds: number };
@@ -245,6 +259,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
   if (!realPlatform && !playground) {
     problems.push('no platform configured: set the SLACK_* variables, the DISCORD_* variables, or PLAYGROUND_ENABLED=true');
   }
+  let channelFile: ChannelFileEntry[] = [];
+  if (e.CHANNEL_CONFIG_FILE) {
+    const read = readChannelSettingsFile(e.CHANNEL_CONFIG_FILE);
+    if ('problems' in read) problems.push(...read.problems);
+    else channelFile = read.entries;
+  }
+  const admins = new Map<string, Set<string>>();
+  for (const entry of e.ADMIN_USER_IDS) {
+    const [, prefixed, id = entry] = /^(?:(slack|discord|playground):)?(.+)$/.exec(entry) ?? [];
+    // A bare id names its platform by its shape, as for alert channels.
+    const platform = prefixed ?? (/^\d+$/.test(id) ? 'discord' : 'slack');
+    admins.set(platform, new Set([...(admins.get(platform) ?? []), id]));
+  }
   const alertChannels = new Map<string, string>();
   for (const entry of e.SENTIMENT_ALERT_CHANNEL) {
     const match = /^(?:(slack|discord):)?(\S+)$/.exec(entry);
@@ -277,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
       rateLimit: e.HF_RATE_LIMIT_MAX > 0 ? { max: e.HF_RATE_LIMIT_MAX, windowMs: e.HF_RATE_LIMIT_WINDOW_MS } : undefined,
     },
     systemPrompt: e.SYSTEM_PROMPT,
+    channels: { file: channelFile, admins },
     sentiment: {
       enabled: e.SENTIMENT_ENABLED,
       alertChannels: alertChannels,
@@ -303,6 +331,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
           askCommand: e.SLACK_ASK_COMMAND,
           resetCommand: e.SLACK_RESET_COMMAND,
           sentimentCommand: e.SLACK_SENTIMENT_COMMAND,
+          modelCommand: e.SLACK_MODEL_COMMAND,
+          promptCommand: e.SLACK_PROMPT_COMMAND,
           sentimentEmoji: e.SLACK_SENTIMENT_EMOJI,
         }
       : undefined,

@@ -1,4 +1,5 @@
-import type { NewChatJob } from './jobs/chat-job.ts';
+import type { Participation } from './conversation/participation.ts';
+import { conversationKey, type NewChatJob } from './jobs/chat-job.ts';
 import type { UserRateLimiter } from './limits/user-rate.ts';
 import type { Logger } from './logger.ts';
 import type { ChatEnqueuer } from './queue/chat-queue.ts';
@@ -19,6 +20,7 @@ export interface IntakeDeps {
   policy: IntakePolicy;
   queue: Pick<ChatEnqueuer, 'claim' | 'enqueue'>;
   limiter: UserRateLimiter | undefined;
+  participation: Participation;
   /** Absent when sentiment is switched off. */
   sentiment: Pick<SentimentIntake, 'fromChat' | 'observe'> | undefined;
   logger: Logger;
@@ -69,9 +71,15 @@ export class Intake {
       };
     }
     await this.#deps.queue.enqueue(job);
+    if (job.kind !== 'dm') await this.#deps.participation.mark(conversationKey({ ...job, threadId: job.threadId }));
     // The answer is queued; losing its sentiment score must not turn into an error for the user.
     await this.#deps.sentiment?.fromChat(job).catch((err: unknown) => this.#deps.logger.warn({ err, jobId: job.id }, 'could not queue sentiment'));
     return { status: 'queued' };
+  }
+
+  /** Whether the bot is part of a conversation (someone addressed it there). */
+  participates(conversation: string): Promise<boolean> {
+    return this.#deps.participation.has(conversation);
   }
 
   /**
@@ -79,6 +87,8 @@ export class Intake {
    * conversation's sentiment when it is. Returns whether it was taken.
    */
   async observe(job: NewSentimentJob): Promise<boolean> {
-    return (await this.#deps.sentiment?.observe(job)) ?? false;
+    if (!this.#deps.sentiment || !(await this.participates(job.conversation))) return false;
+    await this.#deps.sentiment.observe(job);
+    return true;
   }
 }

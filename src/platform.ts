@@ -1,4 +1,5 @@
 import type { Application } from 'express';
+import type { ChannelSettingsStore } from './channels/settings.ts';
 import type { Config } from './config.ts';
 import type { ConversationHistory } from './conversation/history.ts';
 import type { ReplyIndex } from './conversation/reply-index.ts';
@@ -24,6 +25,8 @@ export interface GatewayContext extends AdapterContext {
   replies: ReplyIndex;
   /** Running sentiment, for `/sentiment`. */
   sentiment: SentimentStore;
+  /** Per-channel model, prompt and mention policy, for `/model` and `/prompt`. */
+  channelSettings: ChannelSettingsStore;
   /** The service's HTTP app, for adapters that receive webhooks (mounted before it listens). */
   http: Application;
 }

@@ -3,8 +3,10 @@ import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import type { Config } from './config.ts';
+import { ChannelSettingsStore } from './channels/settings.ts';
 import { ConversationHistory } from './conversation/history.ts';
 import { ConversationOrder } from './conversation/order.ts';
+import { Participation } from './conversation/participation.ts';
 import { ReplyIndex } from './conversation/reply-index.ts';
 import { createHttpApp } from './http.ts';
 import { Intake } from './intake.ts';
@@ -83,6 +85,7 @@ export async function startService(
     const history = new ConversationHistory(redis, keys, config.context);
     const replies = new ReplyIndex(redis, keys, config.context.ttlSeconds);
     const sentiment = new SentimentStore(redis, keys, config.sentiment.ttlSeconds);
+    const channelSettings = new ChannelSettingsStore(redis, keys, { model: config.hf.chatModel, systemPrompt: config.systemPrompt }, config.channels.file);
 
     const enabled = platformAdapters.filter((adapter) => adapter.enabled(config));
     const surfaces = new SurfaceRegistry();
@@ -179,13 +182,14 @@ export async function startService(
         policy: config.limits,
         queue: new ChatEnqueuer({ queue, redis, keys, order }),
         limiter,
-        sentiment: sentimentQueue ? new SentimentIntake(sentimentQueue, redis, keys, config.sentiment.ttlSeconds) : undefined,
+        participation: new Participation(redis, keys, config.context.ttlSeconds),
+        sentiment: sentimentQueue ? new SentimentIntake(sentimentQueue) : undefined,
         logger,
       });
       for (const adapter of enabled) {
         const surface = surfaces.get(adapter.platform);
         if (!surface) continue;
-        const gateway = await adapter.startGateway({ config, logger, redis, keys, intake, history, replies, sentiment, http }, surface);
+        const gateway = await adapter.startGateway({ config, logger, redis, keys, intake, history, replies, sentiment, channelSettings, http }, surface);
         readiness.add(`${adapter.platform}-gateway`, () => gateway.ready());
         stops.push(() => gateway.stop());
       }

@@ -4,6 +4,7 @@ import {
   GatewayIntentBits,
   MessageFlags,
   Partials,
+  PermissionFlagsBits,
   type ChatInputCommandInteraction,
   type Interaction,
   type Message,
@@ -14,7 +15,8 @@ import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
 import type { NoticeKind, Surface } from '../../src/surface.ts';
 import { describeSentiment } from '../../src/sentiment/report.ts';
 import { channelScope } from '../../src/sentiment/store.ts';
-import { ASK_COMMAND, RESET_COMMAND, SENTIMENT_COMMAND } from './commands.ts';
+import { runModelCommand, runPromptCommand } from '../../src/channels/commands.ts';
+import { ASK_COMMAND, MODEL_COMMAND, PROMPT_COMMAND, RESET_COMMAND, SENTIMENT_COMMAND } from './commands.ts';
 import { DM_WORKSPACE, normalizeAskCommand, normalizeMessage, type InboundMessage } from './normalize.ts';
 
 /**
@@ -51,7 +53,7 @@ function inboundView(message: Message, botUserId: string, chainRootId: string | 
  * into the deferred response over REST.
  */
 export async function startDiscordGateway(context: GatewayContext, discord: DiscordConfig, surface: Surface): Promise<RunningGateway> {
-  const { intake, history, replies, sentiment, logger } = context;
+  const { intake, history, replies, sentiment, channelSettings, logger } = context;
   const client = new Client({
     intents: INTENTS,
     partials: [Partials.Channel],
@@ -70,7 +72,13 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
     if (!botUserId) return;
     const referenceId = message.reference?.messageId;
     const chainRootId = referenceId ? await replies.threadOf('discord', referenceId) : undefined;
-    const job = normalizeMessage(inboundView(message, botUserId, chainRootId), botUserId);
+    const view = inboundView(message, botUserId, chainRootId);
+    let job = normalizeMessage(view, botUserId);
+    // In the threads of a channel that asks for it, every message is for the bot.
+    if (!job && message.guildId && message.channel.isThread() && message.channel.parentId) {
+      const settings = await channelSettings.resolve({ platform: 'discord', workspaceId: message.guildId, channelId: message.channel.parentId });
+      if (settings.answerWithoutMention) job = normalizeMessage({ ...view, mentionsBot: true }, botUserId);
+    }
     if (!job) return;
     await submit(job, (notice) =>
       surface.notice({ workspaceId: job.workspaceId, channelId: job.channelId, userId: job.userId, threadId: message.id }, notice.kind, notice.text),
@@ -113,8 +121,21 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
     await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
   };
 
+  const onSettings = async (interaction: ChatInputCommandInteraction, run: typeof runModelCommand) => {
+    const content = await run({
+      store: channelSettings,
+      channel: { platform: 'discord', workspaceId: interaction.guildId ?? DM_WORKSPACE, channelId: interaction.channelId },
+      argument: interaction.options.getString('value') ?? interaction.options.getString('text') ?? '',
+      isAdmin: async () =>
+        Boolean(context.config.channels.admins.get('discord')?.has(interaction.user.id) || interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)),
+    });
+    await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+  };
+
   const onInteraction = async (interaction: Interaction) => {
     if (!interaction.isChatInputCommand()) return;
+    if (interaction.commandName === MODEL_COMMAND) return onSettings(interaction, runModelCommand);
+    if (interaction.commandName === PROMPT_COMMAND) return onSettings(interaction, runPromptCommand);
     if (interaction.commandName === ASK_COMMAND) await onAsk(interaction);
     else if (interaction.commandName === RESET_COMMAND) await onReset(interaction);
     else if (interaction.commandName === SENTIMENT_COMMAND) await onSentiment(interaction);

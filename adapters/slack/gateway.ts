@@ -7,6 +7,7 @@ import type { Logger } from '../../src/logger.ts';
 import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
 import type { Surface } from '../../src/surface.ts';
 import { channelScope } from '../../src/sentiment/store.ts';
+import { runModelCommand, runPromptCommand } from '../../src/channels/commands.ts';
 import { describeSentiment } from '../../src/sentiment/report.ts';
 import { toSlackText } from './format.ts';
 import { normalizeAskCommand, normalizeDirectMessage, normalizeMention, normalizeThreadMessage, parseSlashCommand } from './normalize.ts';
@@ -59,7 +60,7 @@ export async function startSlackGateway(
   client: WebClient,
   surface: Surface,
 ): Promise<RunningGateway> {
-  const { intake, history, sentiment, logger } = context;
+  const { intake, history, sentiment, channelSettings, logger } = context;
   const auth = await client.auth.test();
   const botUserId = auth.user_id;
   const common = {
@@ -120,7 +121,14 @@ export async function startSlackGateway(
     const job = normalizeDirectMessage(event, envelope);
     if (job) return submit(job, {});
     const observation = normalizeThreadMessage(event, envelope);
-    if (observation) await intake.observe(observation);
+    if (!observation) return;
+    // A channel can ask for answers in the bot's threads without a mention: then it is one.
+    const settings = await channelSettings.resolve({ platform: 'slack', workspaceId: observation.workspaceId, channelId: observation.channelId });
+    if (settings.answerWithoutMention && (await intake.participates(observation.conversation))) {
+      const asMention = normalizeMention({ ...(event as object), type: 'app_mention' }, envelope);
+      if (asMention) return submit(asMention, {});
+    }
+    await intake.observe(observation);
   });
 
   app.command(slack.askCommand, async ({ command, ack }) => {
@@ -150,6 +158,28 @@ export async function startSlackGateway(
     const text = describeSentiment(isDm ? 'our conversation' : 'this channel', await sentiment.read(scope), (label) => `:${slack.sentimentEmoji[label]}:`);
     await ack({ response_type: 'ephemeral', text: toSlackText(text) });
   });
+
+  const isAdmin = async (userId: string) => {
+    if (context.config.channels.admins.get('slack')?.has(userId)) return true;
+    const { user } = await client.users.info({ user: userId });
+    return Boolean(user?.is_admin || user?.is_owner);
+  };
+  for (const [name, run] of [
+    [slack.modelCommand, runModelCommand],
+    [slack.promptCommand, runPromptCommand],
+  ] as const) {
+    app.command(name, async ({ command, ack }) => {
+      const parsed = parseSlashCommand(command);
+      if (!parsed) return ack();
+      const text = await run({
+        store: channelSettings,
+        channel: { platform: 'slack', workspaceId: parsed.team_id, channelId: parsed.channel_id },
+        argument: parsed.text,
+        isAdmin: () => isAdmin(parsed.user_id),
+      });
+      await ack({ response_type: 'ephemeral', text: toSlackText(text) });
+    });
+  }
 
   app.error(async (err) => {
     logger.error({ err }, 'slack listener failed');

@@ -45,6 +45,7 @@ export function keyspace(prefix: string) {
     sentiment: (scope: string) => `${prefix}:sentiment:${scope}`,
     sentimentApplied: (scope: string, messageId: string) => `${prefix}:sentiment-applied:${scope}:${messageId}`,
     playground: (suffix: string) => `${prefix}:playground:${suffix}`,
+    channelSettings: (channel: string) => `${prefix}:channel-settings:${channel}`,
   };
 }
 export type Keyspace = ReturnType<typeof keyspace>;

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { conversationKey, type NewChatJob } from '../jobs/chat-job.ts';
-import type { Keyspace, RedisConnection } from '../queue/redis.ts';
+import type { RedisConnection } from '../queue/redis.ts';
 import { SENTIMENT_JOB_VERSION, sentimentJobSchema, type NewSentimentJob, type SentimentJob } from './job.ts';
 
 export const SENTIMENT_QUEUE = 'sentiment';
@@ -39,34 +39,22 @@ export function sentimentJobForChat(chat: NewChatJob): NewSentimentJob {
 
 /**
  * The gateway's side of sentiment: every message the bot answers is classified, and so is every
- * other message in a conversation the bot is part of (see `observe`). Runs on its own queue, so
- * classification never delays an answer.
+ * other message in a conversation the bot is part of (Intake decides which). Runs on its own
+ * queue, so classification never delays an answer.
  */
 export class SentimentIntake {
   readonly #queue: SentimentQueue;
-  readonly #redis: RedisConnection;
-  readonly #keys: Keyspace;
-  readonly #ttlSeconds: number;
 
-  constructor(queue: SentimentQueue, redis: RedisConnection, keys: Keyspace, ttlSeconds: number) {
+  constructor(queue: SentimentQueue) {
     this.#queue = queue;
-    this.#redis = redis;
-    this.#keys = keys;
-    this.#ttlSeconds = ttlSeconds;
   }
 
-  /** A message the bot will answer: its conversation now counts as one the bot is part of. */
   async fromChat(chat: NewChatJob): Promise<void> {
-    const job = sentimentJobSchema.parse(sentimentJobForChat(chat));
-    await this.#redis.set(this.#keys.participating(job.conversation), '1', 'EX', this.#ttlSeconds);
-    await this.#queue.add('classify', job, { jobId: job.id });
+    await this.observe(sentimentJobForChat(chat));
   }
 
-  /** A message not addressed to the bot: classified only in a conversation the bot is part of. */
-  async observe(input: NewSentimentJob): Promise<boolean> {
+  async observe(input: NewSentimentJob): Promise<void> {
     const job = sentimentJobSchema.parse(input);
-    if (!(await this.#redis.exists(this.#keys.participating(job.conversation)))) return false;
     await this.#queue.add('classify', job, { jobId: job.id });
-    return true;
   }
 }

@@ -25,10 +25,10 @@ function register(args: string[]) {
 }
 
 describe('npm run register-commands', () => {
-  it('registers /ask and /reset in one guild and prints the invite URL', async () => {
+  it('registers the slash commands in one guild and prints the invite URL', async () => {
     const { stdout } = await register(['--guild', '200000000000000001']);
     const commands = discord.registeredCommands.guilds['200000000000000001'] ?? [];
-    expect(commands.map((command) => command.name).sort()).toEqual(['ask', 'reset', 'sentiment']);
+    expect(commands.map((command) => command.name).sort()).toEqual(['ask', 'model', 'prompt', 'reset', 'sentiment']);
     const ask = commands.find((command) => command.name === 'ask');
     expect(ask?.options).toEqual([expect.objectContaining({ name: 'prompt', type: 3, required: true })]);
 
@@ -40,7 +40,7 @@ describe('npm run register-commands', () => {
 
   it('registers globally without --guild', async () => {
     await register([]);
-    expect(discord.registeredCommands.global.map((command) => command.name).sort()).toEqual(['ask', 'reset', 'sentiment']);
+    expect(discord.registeredCommands.global.map((command) => command.name).sort()).toEqual(['ask', 'model', 'prompt', 'reset', 'sentiment']);
   });
 
   it('says what is missing instead of failing obscurely', async () => {

@@ -19,6 +19,8 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'conversations.replies': ['channels:history', 'groups:history'],
   'reactions.add': ['reactions:write'],
   'reactions.remove': ['reactions:write'],
+  // The gateway's admin check for /model and /prompt.
+  'users.info': ['users:read'],
 };
 /** The scopes that receiving each event needs. */
 const EVENT_SCOPES: Record<string, string> = {
@@ -77,6 +79,8 @@ async function methodsTheSurfaceCalls(): Promise<Set<string>> {
   const ref = { workspaceId: 'T1', channelId: 'C1', messageId: root };
   await surface.tagSentiment(ref, undefined, 'neutral');
   await surface.tagSentiment(ref, 'neutral', 'negative');
+  // The gateway's own Web API call: who may change a channel's settings.
+  await createSlackWebClient(slackConfig).users.info({ user: 'U1' }).catch(() => undefined);
   await surface.alertNegative('C2', ref, { label: 'negative', score: -0.5, trend: 'worsening', count: 2, counts: { positive: 0, neutral: 1, negative: 1 }, lastClassifier: 'lexicon', records: [], updatedAt: 0 });
   return new Set(slack.calls.map((call) => call.method));
 }
@@ -92,7 +96,7 @@ describe('slack/manifest.json', () => {
   it('declares exactly the slash commands the gateway registers by default', () => {
     const slack = loadConfig({ HF_TOKEN: 'hf_x', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack!;
     expect(manifest.features.slash_commands.map((command) => command.command).sort()).toEqual(
-      [slack.askCommand, slack.resetCommand, slack.sentimentCommand].sort(),
+      [slack.askCommand, slack.resetCommand, slack.sentimentCommand, slack.modelCommand, slack.promptCommand].sort(),
     );
   });
 

@@ -173,6 +173,8 @@ export interface SlackFake {
   /** Non-deleted bot messages; with `threadTs`, only the replies in that thread. */
   botReplies(channel?: string, threadTs?: string): FakeMessage[];
   readonly ephemerals: FakeEphemeral[];
+  /** Users `users.info` reports as workspace admins. */
+  readonly workspaceAdmins: Set<string>;
 
   /** A `response_url` served by this fake; posts to it are recorded in `responseUrlPosts`. */
   responseUrl(id?: string, opts?: ResponseUrlOptions): string;
@@ -378,6 +380,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
   const store: FakeMessage[] = [];
   const calls: FakeCall[] = [];
   const ephemerals: FakeEphemeral[] = [];
+  const workspaceAdmins = new Set<string>();
   const responseUrlPosts: ResponseUrlPost[] = [];
   const responseTargets = new Map<string, ResponseTarget>();
   const failures = new Map<string, Array<{ spec: FailureSpec; remaining: number }>>();
@@ -536,6 +539,12 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       if (!isMessage(found)) return found;
       found.deleted = true;
       return { ok: true, channel: found.channel, ts: found.ts };
+    },
+
+    'users.info': (args) => {
+      const user = str(args, 'user');
+      if (!user) return fail('user_not_found');
+      return { ok: true, user: { id: user, team_id: teamId, name: user.toLowerCase(), is_admin: workspaceAdmins.has(user), is_owner: false, is_bot: false } };
     },
 
     'chat.getPermalink': (args) => {
@@ -895,6 +904,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     appToken,
     calls,
     ephemerals,
+    workspaceAdmins,
     responseUrlPosts,
     envelopes,
 
