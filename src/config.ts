@@ -18,15 +18,16 @@ const bool = (fallback: boolean) =>
     .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
     .default(fallback ? 'true' : 'false')
     .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
-const csv = z
-  .string()
-  .default('')
-  .transform((value) =>
-    value
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
-  );
+const csv = (fallback = '') =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
 const url = (fallback: string) => z.url().default(fallback);
 const slashCommand = (fallback: string) =>
   z
@@ -74,6 +75,10 @@ export const envSchema = z.object({
   HF_INFERENCE_URL: url('https://router.huggingface.co/hf-inference'),
   HF_SENTIMENT_MODEL: z.string().min(1).default('cardiffnlp/twitter-roberta-base-sentiment-latest'),
   HF_MAX_TOKENS: positiveInt(1024),
+  HF_VISION_MODELS: csv('meta-llama/Llama-3.2-11B-Vision-Instruct,Qwen/Qwen2.5-VL-7B-Instruct,Qwen/Qwen2.5-VL-32B-Instruct,google/gemma-3-27b-it'),
+  ATTACHMENT_MAX_TEXT_CHARS: positiveInt(20_000),
+  ATTACHMENT_MAX_IMAGES: nonNegativeInt(4),
+  ATTACHMENT_MAX_BYTES: positiveInt(5 * 1024 * 1024),
   HF_TIMEOUT_MS: positiveInt(60_000),
   HF_STREAM_IDLE_TIMEOUT_MS: positiveInt(30_000),
   HF_MAX_ATTEMPTS: positiveInt(5),
@@ -94,13 +99,13 @@ export const envSchema = z.object({
   MAX_INPUT_CHARS: positiveInt(4000),
   USER_RATE_LIMIT: nonNegativeInt(10),
   USER_RATE_WINDOW_SECONDS: positiveInt(60),
-  ALLOWED_CHANNELS: csv,
+  ALLOWED_CHANNELS: csv(),
 
   CHANNEL_CONFIG_FILE: optionalString,
-  ADMIN_USER_IDS: csv,
+  ADMIN_USER_IDS: csv(),
 
   SENTIMENT_ENABLED: bool(true),
-  SENTIMENT_ALERT_CHANNEL: csv,
+  SENTIMENT_ALERT_CHANNEL: csv(),
   SENTIMENT_MOOD_HINT: bool(false),
   SENTIMENT_TTL_SECONDS: positiveInt(14 * 24 * 3600),
   SENTIMENT_CONCURRENCY: positiveInt(8),
@@ -191,6 +196,13 @@ export interface Config {
     rateLimit: { max: number; windowMs: number } | undefined;
   };
   systemPrompt: string;
+  attachments: {
+    /** Models that take images (the part before any :provider suffix is compared). */
+    visionModels: ReadonlySet<string>;
+    maxTextChars: number;
+    maxImages: number;
+    maxBytes: number;
+  };
   channels: {
     /** Entries of CHANNEL_CONFIG_FILE, validated at start-up. */
     file: ChannelFileEntry[];
@@ -304,6 +316,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
       rateLimit: e.HF_RATE_LIMIT_MAX > 0 ? { max: e.HF_RATE_LIMIT_MAX, windowMs: e.HF_RATE_LIMIT_WINDOW_MS } : undefined,
     },
     systemPrompt: e.SYSTEM_PROMPT,
+    attachments: {
+      visionModels: new Set(e.HF_VISION_MODELS),
+      maxTextChars: e.ATTACHMENT_MAX_TEXT_CHARS,
+      maxImages: e.ATTACHMENT_MAX_IMAGES,
+      maxBytes: e.ATTACHMENT_MAX_BYTES,
+    },
     channels: { file: channelFile, admins },
     sentiment: {
       enabled: e.SENTIMENT_ENABLED,

@@ -1,3 +1,4 @@
+import type { Attachment } from './attachments/attachment.ts';
 import type { ChatJob } from './jobs/chat-job.ts';
 import type { ChatTurn } from './llm/hf-chat.ts';
 import type { SentimentLabel } from './sentiment/labels.ts';
@@ -48,6 +49,8 @@ export interface Surface {
   notice(target: NoticeTarget, kind: NoticeKind, detail: string): Promise<void>;
   /** Checks the credentials with the platform (a worker's readiness); rejects when they fail. */
   verify(): Promise<void>;
+  /** Downloads a file attached to a user's message (with the platform's credentials where needed). */
+  download?(attachment: Attachment, maxBytes: number): Promise<Buffer>;
   /** Shows a thread's sentiment on its root message: the previous tag removed, the new one added. */
   tagSentiment?(root: MessageRef, previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void>;
   /** Posts one link to a thread that has turned negative into the alert channel. */

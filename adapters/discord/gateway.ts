@@ -44,6 +44,9 @@ function inboundView(message: Message, botUserId: string, chainRootId: string | 
     mentionsBot: message.mentions.users.has(botUserId) && message.content.includes(botUserId),
     referenceId: message.reference?.messageId ?? null,
     repliesToBot: message.mentions.repliedUser?.id === botUserId,
+    attachments: [...message.attachments.values()]
+      .slice(0, 10)
+      .map((file) => ({ name: file.name, mimeType: file.contentType ?? 'application/octet-stream', size: file.size, url: file.url })),
   };
 }
 

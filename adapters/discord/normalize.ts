@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { attachmentSchema } from '../../src/attachments/attachment.ts';
 import { CHAT_JOB_VERSION, type NewChatJob } from '../../src/jobs/chat-job.ts';
 import { fromDiscordText } from './format.ts';
 
@@ -21,6 +22,7 @@ const inboundMessage = z.object({
   chainRootId: snowflake.nullable(),
   /** The replied-to message was the bot's. */
   repliesToBot: z.boolean(),
+  attachments: z.array(attachmentSchema).max(10).default([]),
 });
 export type InboundMessage = z.input<typeof inboundMessage>;
 
@@ -57,6 +59,7 @@ export function normalizeMessage(raw: InboundMessage, botUserId: string): NewCha
     messageId: message.id,
     text: fromDiscordText(message.content, botUserId),
     receivedAt: Date.now(),
+    attachments: message.attachments,
   } as const;
 
   if (message.guildId === null) {

@@ -1,6 +1,7 @@
 import { DiscordAPIError, HTTPError, REST } from '@discordjs/rest';
 import { Routes, type APIMessage, type APIUser } from 'discord-api-types/v10';
 import type { DiscordConfig } from '../../src/config.ts';
+import { downloadFile, type Attachment } from '../../src/attachments/attachment.ts';
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
 import { ClassifiedError } from '../../src/llm/failures.ts';
 import type { ChatTurn } from '../../src/llm/hf-chat.ts';
@@ -169,6 +170,11 @@ export class DiscordSurface implements Surface {
     } catch (err) {
       this.#logger.warn({ err, kind }, 'could not show a notice on Discord');
     }
+  }
+
+  /** Attachments are on Discord's CDN, fetched without credentials. */
+  download(attachment: Attachment, maxBytes: number): Promise<Buffer> {
+    return downloadFile(attachment.url, maxBytes);
   }
 
   async verify(): Promise<void> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CHAT_JOB_VERSION, conversationKey, type NewChatJob } from '../../src/jobs/chat-job.ts';
+import type { Attachment } from '../../src/attachments/attachment.ts';
 import { SENTIMENT_JOB_VERSION, type NewSentimentJob } from '../../src/sentiment/job.ts';
 import { fromSlackText } from './format.ts';
 
@@ -10,6 +11,17 @@ export const THREAD_CHANNEL_TYPES = ['channel', 'group'] as const;
 /** Message subtypes that are a person saying something; edits, deletes, joins and the like are not. */
 const SPOKEN_SUBTYPES = new Set([undefined, 'file_share', 'thread_broadcast']);
 
+/** Files on a message (`file_share`); anything odd about one drops the file, not the message. */
+const slackFiles = z
+  .array(z.object({ name: z.string().optional(), title: z.string().optional(), mimetype: z.string().optional(), size: z.number().optional(), url_private_download: z.url().optional(), url_private: z.url().optional() }))
+  .optional()
+  .transform((files) =>
+    (files ?? []).flatMap((file): Attachment[] => {
+      const url = file.url_private_download ?? file.url_private;
+      return url ? [{ name: file.name ?? file.title ?? 'file', mimeType: file.mimetype ?? 'application/octet-stream', size: file.size ?? 0, url }] : [];
+    }),
+  );
+
 const mentionEvent = z.object({
   type: z.literal('app_mention'),
   user: z.string().min(1),
@@ -19,6 +31,7 @@ const mentionEvent = z.object({
   thread_ts: z.string().optional(),
   bot_id: z.string().optional(),
   subtype: z.string().optional(),
+  files: slackFiles,
 });
 
 const directMessageEvent = z.object({
@@ -31,6 +44,7 @@ const directMessageEvent = z.object({
   thread_ts: z.string().optional(),
   bot_id: z.string().optional(),
   subtype: z.string().optional(),
+  files: slackFiles,
 });
 
 const channelThreadMessage = z.object({
@@ -63,6 +77,9 @@ export interface SlackEventEnvelope {
   botUserId: string | undefined;
 }
 
+/** Files read per message; the worker notes any it leaves out. */
+const MAX_ATTACHMENTS = 10;
+
 /** Job ids are BullMQ ids: no ':' allowed. */
 const jobId = (...parts: string[]) => ['slack', ...parts].join('-').replace(/[^A-Za-z0-9_.-]/g, '_');
 
@@ -88,6 +105,7 @@ export function normalizeMention(event: unknown, envelope: SlackEventEnvelope): 
     reply: { channelId: mention.channel, threadId: thread },
     // Mentioned late in a thread of people talking: read what was said before.
     fetchThreadContext: mention.thread_ts !== undefined,
+    attachments: mention.files.slice(0, MAX_ATTACHMENTS),
   };
 }
 
@@ -110,6 +128,7 @@ export function normalizeDirectMessage(event: unknown, envelope: SlackEventEnvel
     text: fromSlackText(message.text, envelope.botUserId),
     receivedAt: Date.now(),
     reply: { channelId: message.channel, threadId: message.thread_ts },
+    attachments: message.files.slice(0, MAX_ATTACHMENTS),
   };
 }
 

@@ -1,5 +1,6 @@
 import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import type { SlackConfig } from '../../src/config.ts';
+import { downloadFile, type Attachment } from '../../src/attachments/attachment.ts';
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
 import { ClassifiedError } from '../../src/llm/failures.ts';
 import type { ChatTurn } from '../../src/llm/hf-chat.ts';
@@ -174,6 +175,11 @@ export class SlackSurface implements Surface {
     } catch (err) {
       this.#logger.warn({ err, kind }, 'could not show a notice on Slack');
     }
+  }
+
+  /** Slack serves files only with the bot token (scope files:read). */
+  download(attachment: Attachment, maxBytes: number): Promise<Buffer> {
+    return downloadFile(attachment.url, maxBytes, { authorization: `Bearer ${this.#config.botToken}` });
   }
 
   async verify(): Promise<void> {

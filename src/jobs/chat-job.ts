@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { attachmentSchema } from '../attachments/attachment.ts';
 
 /**
  * The one normalized unit of work every inbound adapter produces. Plain JSON, versioned, so a
@@ -52,6 +53,8 @@ export const chatJobSchema = z.object({
   reply: replyTargetSchema,
   /** Seed the conversation's context from the platform (e.g. a mention late in a human thread). */
   fetchThreadContext: z.boolean().default(false),
+  /** Files on the user's message, read by the worker (text inlined, images to vision models). */
+  attachments: z.array(attachmentSchema).max(10).default([]),
   progress: progressSchema.default({ messageIds: [], loadingWaitMs: 0, rateLimitWaitMs: 0 }),
 });
 export type ChatJob = z.infer<typeof chatJobSchema>;

@@ -19,6 +19,7 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'conversations.replies': ['channels:history', 'groups:history'],
   'reactions.add': ['reactions:write'],
   'reactions.remove': ['reactions:write'],
+  'files (download)': ['files:read'],
   // The gateway's admin check for /model and /prompt.
   'users.info': ['users:read'],
 };
@@ -68,6 +69,7 @@ async function methodsTheSurfaceCalls(): Promise<Set<string>> {
     receivedAt: Date.now(),
     reply: { channelId: 'C1', threadId: root },
     fetchThreadContext: true,
+    attachments: [],
     progress: { messageIds: [], loadingWaitMs: 0, rateLimitWaitMs: 0 },
   };
   await surface.verify();
@@ -82,7 +84,10 @@ async function methodsTheSurfaceCalls(): Promise<Set<string>> {
   // The gateway's own Web API call: who may change a channel's settings.
   await createSlackWebClient(slackConfig).users.info({ user: 'U1' }).catch(() => undefined);
   await surface.alertNegative('C2', ref, { label: 'negative', score: -0.5, trend: 'worsening', count: 2, counts: { positive: 0, neutral: 1, negative: 1 }, lastClassifier: 'lexicon', records: [], updatedAt: 0 });
-  return new Set(slack.calls.map((call) => call.method));
+  const methods = new Set(slack.calls.map((call) => call.method));
+  // Downloading a message's files (url_private) is not a Web API method, but needs files:read.
+  if (typeof surface.download === 'function') methods.add('files (download)');
+  return methods;
 }
 
 describe('slack/manifest.json', () => {

@@ -1,0 +1,125 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
+import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
+import { eventCallback, postSignedEvent, slashCommandForm } from '../fakes/slack-signing.ts';
+import { secrets, settled, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+
+const FILE = fileURLToPath(new URL('../fixtures/channels.yaml', import.meta.url));
+const INVALID = fileURLToPath(new URL('../fixtures/channels-invalid.yaml', import.meta.url));
+const DEFAULT_MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
+
+let hf: HfFake;
+let slack: SlackFake;
+let bot: RunningTestService;
+let sequence = 0;
+
+async function command(name: string, text: string, user: string, channel = 'C0SETTINGS') {
+  const form = slashCommandForm({ command: name, text, user_id: user, channel_id: channel, team_id: 'T0FAKE', response_url: slack.responseUrl('settings') });
+  const response = await postSignedEvent(`${bot.baseUrl}/slack/events`, secrets.slackSigningSecret, form);
+  return ((await response.json()) as { text: string }).text.replaceAll('\u200B', '');
+}
+
+async function mention(text: string, channel: string, extra: Record<string, string> = {}) {
+  sequence += 1;
+  const ts = `1700005000.${String(sequence).padStart(6, '0')}`;
+  const event = { type: 'app_mention', user: 'U0PERSON', text: `<@U0BOT> ${text}`, ts, channel, event_ts: ts, ...extra };
+  await postSignedEvent(`${bot.baseUrl}/slack/events`, secrets.slackSigningSecret, eventCallback(event, { eventId: `EvSet${sequence}` }));
+  return { job: `slack-ev-EvSet${sequence}`, ts };
+}
+
+beforeAll(async () => {
+  hf = await startHfFake();
+  slack = await startSlackFake({ botToken: secrets.slackBotToken });
+  slack.workspaceAdmins.add('U0WSADMIN');
+  bot = await startTestService({
+    QUEUE_PREFIX: uniquePrefix('settings'),
+    HF_TOKEN: secrets.hfToken,
+    HF_BASE_URL: hf.baseUrl,
+    HF_INFERENCE_URL: hf.inferenceUrl,
+    SLACK_BOT_TOKEN: secrets.slackBotToken,
+    SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_EDIT_INTERVAL_MS: '100',
+    CHANNEL_CONFIG_FILE: FILE,
+    ADMIN_USER_IDS: 'slack:U0LISTED',
+    USER_RATE_LIMIT: '0',
+  });
+});
+
+afterAll(async () => {
+  await bot?.stop();
+  await Promise.all([slack?.close(), hf?.close()]);
+});
+
+beforeEach(() => hf.reset());
+
+describe('per-channel settings', () => {
+  it('shows the settings to anyone, and lets only admins change them', async () => {
+    expect(await command('/model', '', 'U0NOBODY')).toContain(`Model: \`${DEFAULT_MODEL}\` (the default)`);
+    expect(await command('/model', 'Qwen/Qwen2.5-72B-Instruct', 'U0NOBODY')).toMatch(/Only workspace admins/);
+    expect(await command('/model', 'Qwen/Qwen2.5-72B-Instruct', 'U0WSADMIN')).toContain('This channel now uses `Qwen/Qwen2.5-72B-Instruct`');
+    expect(await command('/prompt', 'You are a pirate. Answer like one.', 'U0LISTED')).toContain('System prompt updated.');
+    expect(await command('/model', 'not a model', 'U0LISTED')).toMatch(/is not a model id/);
+  });
+
+  it('sends the channel’s model and prompt to the model, and says which model answered', async () => {
+    const { job, ts } = await mention('hello there', 'C0SETTINGS');
+    expect(await settled(bot.queue, job)).toBe('completed');
+    const request = hf.chatRequests[0]!;
+    expect(request.model).toBe('Qwen/Qwen2.5-72B-Instruct');
+    expect(request.messages[0]).toEqual({ role: 'system', content: 'You are a pirate. Answer like one.' });
+    expect(slack.botReplies('C0SETTINGS', ts)[0]?.text).toMatch(/Echo: hello there[\s\S]*Qwen\/Qwen2\.5-72B-Instruct/);
+  });
+
+  it('keeps other channels on the defaults, without a model note', async () => {
+    const { job, ts } = await mention('hi', 'C0OTHER');
+    await settled(bot.queue, job);
+    expect(hf.chatRequests[0]?.model).toBe(DEFAULT_MODEL);
+    expect(slack.botReplies('C0OTHER', ts)[0]?.text).toBe('Echo: hi');
+  });
+
+  it('lets the settings file win: its channels use it and commands refuse to change them', async () => {
+    expect(await command('/model', 'Qwen/Qwen2.5-72B-Instruct', 'U0WSADMIN', 'C0PINNED')).toMatch(/settings file/);
+    const { job } = await mention('release status?', 'C0PINNED');
+    await settled(bot.queue, job);
+    expect(hf.chatRequests[0]?.model).toBe('meta-llama/Llama-3.3-70B-Instruct');
+    expect(hf.chatRequests[0]?.messages[0]?.content).toBe('You are the release bot. Answer in one sentence.');
+  });
+
+  it('answers in the bot’s threads without a mention once a channel asks for it', async () => {
+    const { job, ts: root } = await mention('start a thread', 'C0SETTINGS');
+    await settled(bot.queue, job);
+    const say = async (text: string, eventId: string) => {
+      sequence += 1;
+      const ts = `1700005001.${String(sequence).padStart(6, '0')}`;
+      const event = { type: 'message', channel_type: 'channel', user: 'U0PERSON', text, ts, channel: 'C0SETTINGS', thread_ts: root, event_ts: ts };
+      await postSignedEvent(`${bot.baseUrl}/slack/events`, secrets.slackSigningSecret, eventCallback(event, { eventId }));
+      return `slack-ev-${eventId}`;
+    };
+    const quiet = await say('just chatting', 'EvQuiet');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await bot.queue.getJobState(quiet)).toBe('unknown');
+
+    expect(await command('/model', 'listen on', 'U0LISTED')).toContain('without a mention');
+    const heard = await say('and now?', 'EvHeard');
+    expect(await settled(bot.queue, heard)).toBe('completed');
+    expect(slack.botReplies('C0SETTINGS', root).at(-1)?.text).toMatch(/^Echo: and now\?/);
+  });
+});
+
+describe('CHANNEL_CONFIG_FILE validation', () => {
+  it('names every problem in the file at start-up', () => {
+    try {
+      loadConfig({ HF_TOKEN: 'hf_x', CHANNEL_CONFIG_FILE: INVALID });
+      expect.unreachable('the config should be refused');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const message = (err as ConfigError).message;
+      expect(message).toMatch(/channels\.0\.platform/);
+      expect(message).toMatch(/channels\.1.*modle|Unrecognized key/);
+    }
+    expect(() => loadConfig({ HF_TOKEN: 'hf_x', CHANNEL_CONFIG_FILE: '/nope.yaml' })).toThrow(/cannot read \/nope\.yaml/);
+  });
+});
