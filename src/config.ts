@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { readChannelSettingsFile, type ChannelFileEntry } from './channels/settings-file.ts';
+import { REASONING_DISPLAYS, type ReasoningDisplay } from './llm/reasoning-display.ts';
 
 /** The roles one process can run; `npm start` runs both. */
 export const ROLES = ['gateway', 'worker'] as const;
@@ -85,6 +86,7 @@ export const envSchema = z.object({
   HF_LOADING_MAX_WAIT_MS: positiveInt(300_000),
   HF_RATE_LIMIT_MAX: nonNegativeInt(0),
   HF_RATE_LIMIT_WINDOW_MS: positiveInt(60_000),
+  REASONING_DISPLAY: z.enum(REASONING_DISPLAYS).default('hidden'),
   SYSTEM_PROMPT: z
     .string()
     .default(
@@ -196,6 +198,8 @@ export interface Config {
     rateLimit: { max: number; windowMs: number } | undefined;
   };
   systemPrompt: string;
+  /** How a reasoning model's thoughts are shown: hidden, an excerpt, or in full after the answer. */
+  reasoningDisplay: ReasoningDisplay;
   attachments: {
     /** Models that take images (the part before any :provider suffix is compared). */
     visionModels: ReadonlySet<string>;
@@ -316,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
       rateLimit: e.HF_RATE_LIMIT_MAX > 0 ? { max: e.HF_RATE_LIMIT_MAX, windowMs: e.HF_RATE_LIMIT_WINDOW_MS } : undefined,
     },
     systemPrompt: e.SYSTEM_PROMPT,
+    reasoningDisplay: e.REASONING_DISPLAY,
     attachments: {
       visionModels: new Set(e.HF_VISION_MODELS),
       maxTextChars: e.ATTACHMENT_MAX_TEXT_CHARS,

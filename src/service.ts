@@ -132,6 +132,7 @@ export async function startService(
           order,
           replies,
           moodOf: config.sentiment.enabled && config.sentiment.moodHint ? (conversation) => sentiment.read(conversation) : undefined,
+          channelSettings,
           metrics,
           logger: logger.child({ role: 'worker' }),
         },
@@ -144,6 +145,8 @@ export async function startService(
           systemPrompt: config.systemPrompt,
           contextMaxChars: config.context.maxChars,
           loadingMaxWaitMs: config.hf.loadingMaxWaitMs,
+          reasoningDisplay: config.reasoningDisplay,
+          attachments: config.attachments,
         },
       );
       const sentimentWorker = sentimentQueue

@@ -1,20 +1,41 @@
 import OpenAI, { APIUserAbortError } from 'openai';
 import { ClassifiedError } from './failures.ts';
 import { classifyHfError } from './hf-errors.ts';
+import type { ContentPart } from '../attachments/prepare.ts';
+import { reasoningOfDelta, ThinkSplitter, type SplitPart } from './reasoning.ts';
 
 export interface ChatTurn {
   role: 'system' | 'user' | 'assistant';
   content: string;
 }
 
+/** What is sent to the model: chat turns, and a user turn with images as content parts. */
+export type ModelTurn = ChatTurn | { role: 'user'; content: ContentPart[] };
+
 export interface StreamOptions {
   model?: string;
   signal?: AbortSignal;
 }
 
-/** A chat model that streams text deltas; failures arrive as ClassifiedError. */
+/** Tokens the request cost, as the server reports them (`stream_options.include_usage`). */
+export interface UsagePart {
+  kind: 'usage';
+  promptTokens: number;
+  /** Everything generated, reasoning included. */
+  completionTokens: number;
+  /** The reasoning's share of `completionTokens`, when the server says. */
+  reasoningTokens?: number;
+}
+
+/**
+ * One piece of a streamed completion: answer text, reasoning text (never to be shown raw), a
+ * relabel (see RelabelPart), and last, when the server reports it, the usage.
+ */
+export type ChatPart = SplitPart | UsagePart;
+
+/** A chat model that streams typed parts; failures arrive as ClassifiedError. */
 export interface ChatModel {
-  stream(turns: ChatTurn[], options?: StreamOptions): AsyncGenerator<string, void, undefined>;
+  stream(turns: ModelTurn[], options?: StreamOptions): AsyncGenerator<ChatPart, void, undefined>;
 }
 
 export interface HfChatOptions {
@@ -25,6 +46,27 @@ export interface HfChatOptions {
   timeoutMs: number;
   /** Abort a stream that goes this long without a chunk. */
   streamIdleTimeoutMs: number;
+  /**
+   * The model's chat template opens the think block in the prompt, so its output starts inside it.
+   * Default: guessed from the model id (OPENS_THINK_IN_PROMPT).
+   */
+  thinkOpenAtStart?: boolean;
+}
+
+/**
+ * Models whose templates end the prompt with `<think>`: served raw, their output is reasoning up to
+ * a lone `</think>`. Providers that parse reasoning into its own field are detected per stream.
+ */
+export const OPENS_THINK_IN_PROMPT = /deepseek-r1|qwq|qwen3-.*thinking/i;
+
+function usageOf(usage: OpenAI.CompletionUsage): UsagePart {
+  const reasoningTokens = usage.completion_tokens_details?.reasoning_tokens;
+  return {
+    kind: 'usage',
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+    ...(typeof reasoningTokens === 'number' ? { reasoningTokens } : {}),
+  };
 }
 
 /**
@@ -71,24 +113,40 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
           controller.abort();
         }, options.streamIdleTimeoutMs);
       };
+      const model = streamOptions.model ?? options.model;
+      const splitter = new ThinkSplitter({ openAtStart: options.thinkOpenAtStart ?? OPENS_THINK_IN_PROMPT.test(model) });
+      let usage: UsagePart | undefined;
+      let finishReason: string | null = null;
       try {
         armIdleTimer();
         const stream = await client.chat.completions.create(
           {
-            model: streamOptions.model ?? options.model,
+            model,
             messages: turns,
             stream: true,
+            stream_options: { include_usage: true },
             max_tokens: options.maxTokens,
           },
           { signal: controller.signal },
         );
         for await (const chunk of stream) {
           armIdleTimer();
-          const delta = chunk.choices[0]?.delta?.content;
-          if (delta) yield delta;
+          const choice = chunk.choices[0];
+          // Not in the SDK's types: read from the raw delta.
+          const reasoning = reasoningOfDelta(choice?.delta);
+          if (reasoning) {
+            splitter.reasoningDeliveredSeparately();
+            yield { kind: 'reasoning', text: reasoning };
+          }
+          const content = choice?.delta?.content;
+          if (content) yield* splitter.push(content);
+          finishReason = choice?.finish_reason ?? finishReason;
+          if (chunk.usage) usage = usageOf(chunk.usage);
         }
         // The SDK ends an aborted stream quietly, as if the answer were complete: it is not.
         if (controller.signal.aborted) throw new APIUserAbortError();
+        yield* splitter.end({ truncated: finishReason === 'length' });
+        if (usage) yield usage;
       } catch (err) {
         if (idledOut) {
           throw new ClassifiedError(

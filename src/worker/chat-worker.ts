@@ -5,7 +5,12 @@ import type { ConversationHistory } from '../conversation/history.ts';
 import type { ConversationOrder } from '../conversation/order.ts';
 import { chatJobSchema, conversationKey, type ChatJob, type ChatProgress } from '../jobs/chat-job.ts';
 import { ClassifiedError, type Failure } from '../llm/failures.ts';
-import type { ChatModel, ChatTurn } from '../llm/hf-chat.ts';
+import { ChatOutput } from '../llm/chat-output.ts';
+import type { ChatModel, ChatTurn, ModelTurn } from '../llm/hf-chat.ts';
+import { prepareAttachments, type PreparedMessage } from '../attachments/prepare.ts';
+import type { ChannelSettingsStore, EffectiveSettings } from '../channels/settings.ts';
+import type { Config } from '../config.ts';
+import { composeReply, stripReasoningAppendix, thinkingStatus, type ReasoningDisplay } from '../llm/reasoning-display.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { CHAT_QUEUE } from '../queue/chat-queue.ts';
@@ -17,6 +22,8 @@ import { loadingDelayMs, rateLimitDelayMs, transientBackoffMs } from './retry-po
 
 /** How soon a job whose conversation is busy looks again. */
 const ORDER_POLL_MS = 250;
+/** How often the thinking status offers its elapsed time (the pacer drops repeats). */
+const THINKING_TICK_MS = 250;
 
 export interface ChatWorkerOptions {
   connection: RedisConnection;
@@ -27,6 +34,9 @@ export interface ChatWorkerOptions {
   systemPrompt: string;
   contextMaxChars: number;
   loadingMaxWaitMs: number;
+  /** REASONING_DISPLAY: a reasoning model's thoughts are hidden, excerpted or shown in full after the answer. */
+  reasoningDisplay: ReasoningDisplay;
+  attachments: Config['attachments'];
 }
 
 export interface ChatWorkerDeps {
@@ -37,6 +47,8 @@ export interface ChatWorkerDeps {
   replies: ReplyIndex;
   /** The conversation's running sentiment, when the mood hint is on. */
   moodOf: ((conversation: string) => Promise<SentimentSummary | undefined>) | undefined;
+  /** Per-channel model and system prompt. */
+  channelSettings: Pick<ChannelSettingsStore, 'resolve'>;
   metrics: Metrics;
   logger: Logger;
 }
@@ -62,7 +74,14 @@ const notices = {
   failed: '⚠️ Sorry, something went wrong talking to the model. Please try again.',
   fatal: (message: string) => `⚠️ ${message}`,
   empty: '_The model returned an empty answer._',
+  thoughtOnly: '_The model used its whole answer on thinking and gave no answer. Try asking for something shorter._',
 };
+
+/** The answer, then what the user should know about it: files left out, and a channel's own model. */
+function withFooter(answer: string, notes: readonly string[], settings: EffectiveSettings): string {
+  const lines = [...notes, ...(settings.customModel ? [`Answered by \`${settings.model}\`.`] : [])];
+  return lines.length === 0 ? answer : `${answer}\n\n${lines.map((line) => `_${line}_`).join('\n')}`;
+}
 
 /** Raised after the user has been told: the job ends as failed, without further attempts. */
 function stop(reason: string): UnrecoverableError {
@@ -120,17 +139,24 @@ export class ChatProcessor {
     const finishTurn = () => this.#deps.order.leave(conversation, data.id);
 
     let reply: ReplyHandle;
-    let turns: ChatTurn[];
+    let turns: ModelTurn[];
+    let settings: EffectiveSettings;
+    let notes: string[];
     try {
       // The placeholder and the context reads are independent round trips: overlap them.
-      const [opened, context, mood] = await Promise.all([
+      const [opened, context, mood, channel] = await Promise.all([
         surface.openReply(data, (messageIds) => this.#recordMessages(data, messageIds, saveProgress)),
         this.#context(data, conversation, surface, log),
         this.#deps.moodOf?.(conversation),
+        this.#deps.channelSettings.resolve({ platform: data.platform, workspaceId: data.workspaceId, channelId: data.channelId }),
       ]);
       reply = opened;
-      const systemPrompt = mood?.label === 'negative' ? `${this.#options.systemPrompt}\n\n${FRUSTRATED_HINT}` : this.#options.systemPrompt;
-      turns = buildPrompt(systemPrompt, context, data.text, this.#options.contextMaxChars);
+      settings = channel;
+      const prepared = await this.#attachments(data, settings.model, surface);
+      notes = prepared.notes;
+      const systemPrompt = mood?.label === 'negative' ? `${settings.systemPrompt}\n\n${FRUSTRATED_HINT}` : settings.systemPrompt;
+      turns = buildPrompt(systemPrompt, context, prepared.text, this.#options.contextMaxChars);
+      if (prepared.images.length > 0) turns[turns.length - 1] = { role: 'user', content: [{ type: 'text', text: prepared.text }, ...prepared.images] };
     } catch (err) {
       const failure = toFailure(err);
       // Nothing can be shown to the user without a reply; leave a platform failure to the retries.
@@ -147,20 +173,38 @@ export class ChatProcessor {
       intervalMs: surface.editIntervalMs,
       onRenderError: (err) => log.warn({ err }, 'an intermediate edit failed; the next one carries the text'),
     });
-    let text = '';
+    const output = new ChatOutput();
     const modelStartedAt = Date.now();
     let firstTokenAt: number | undefined;
+    let thinkingSince: number | undefined;
     let modelDone = false;
+    // The answer once it has begun; until then, while the model reasons, how long it has been at it.
+    const showProgress = () => {
+      if (output.thinking) {
+        thinkingSince ??= Date.now();
+        pacer.push(thinkingStatus(Date.now() - thinkingSince));
+      } else if (output.answer.trim()) {
+        pacer.push(output.answer);
+      }
+    };
+    const ticker = setInterval(() => {
+      if (output.thinking) showProgress();
+    }, THINKING_TICK_MS);
+    let text: string;
+    let shown: string;
     try {
-      for await (const delta of this.#deps.model.stream(turns, { signal: this.#shutdown.signal })) {
-        firstTokenAt ??= Date.now();
-        text += delta;
-        pacer.push(text);
+      for await (const part of this.#deps.model.stream(turns, { model: settings.model, signal: this.#shutdown.signal })) {
+        if (part.kind !== 'usage') firstTokenAt ??= Date.now();
+        output.apply(part);
+        showProgress();
       }
       modelDone = true;
-      if (!text.trim()) text = notices.empty;
-      await pacer.finish(text);
+      clearInterval(ticker);
+      text = output.answer.trim() ? output.answer : output.reasoning.trim() ? notices.thoughtOnly : notices.empty;
+      shown = withFooter(composeReply(text, output.reasoning, this.#options.reasoningDisplay), notes, settings);
+      await pacer.finish(shown);
     } catch (err) {
+      clearInterval(ticker);
       pacer.cancel();
       if (this.#shutdown.signal.aborted) {
         log.info('shutting down: handing the answer back to the queue');
@@ -172,11 +216,13 @@ export class ChatProcessor {
       // Intermediate edits never throw here, so until the model is done a failure is the model's.
       if (!modelDone) this.#deps.metrics.hfError(err instanceof ClassifiedError ? err.status : undefined, failure.kind);
       log.warn({ failure, attemptsMade: job.attemptsMade }, 'chat job interrupted');
-      return this.#onFailure(job, token, data, failure, text, reply, { saveProgress, finishTurn, log }, err);
+      return this.#onFailure(job, token, data, failure, output.answer, reply, { saveProgress, finishTurn, log }, err);
     }
 
+    // Only the answer is history: never the reasoning, the status, or the files' contents.
+    const attached = data.attachments.length > 0 ? `\n[attached: ${data.attachments.map((file) => file.name).join(', ')}]` : '';
     await this.#deps.history.appendOnce(conversation, data.id, [
-      { role: 'user', content: data.text },
+      { role: 'user', content: data.text + attached },
       { role: 'assistant', content: text },
     ]);
     await finishTurn();
@@ -189,8 +235,32 @@ export class ChatProcessor {
       edits,
       apiCalls: reply.apiCalls,
     });
-    log.info({ chars: text.length, edits, latencyMs: Date.now() - data.receivedAt }, 'answered');
+    const { usage } = output;
+    log.info(
+      {
+        chars: text.length,
+        reasoningChars: output.reasoning.length,
+        shownChars: shown.length,
+        ...(usage ? { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, reasoningTokens: usage.reasoningTokens } : {}),
+        edits,
+        latencyMs: Date.now() - data.receivedAt,
+      },
+      'answered',
+    );
     return { outcome: 'answered', chars: text.length, edits: pacer.stats.edits, maxVisibleLagMs: pacer.stats.maxVisibleLagMs };
+  }
+
+  /** The message's files, read for the model: text inlined, images for a vision model, notes for the rest. */
+  async #attachments(data: ChatJob, model: string, surface: Surface): Promise<PreparedMessage> {
+    if (data.attachments.length === 0) return { text: data.text, images: [], notes: [] };
+    const { visionModels, maxBytes, ...limits } = this.#options.attachments;
+    return prepareAttachments(data.text, data.attachments, {
+      model,
+      vision: visionModels.has(model.split(':')[0] ?? model),
+      limits: { ...limits, maxBytes },
+      download: (attachment) =>
+        surface.download ? surface.download(attachment, maxBytes) : Promise.reject(new Error('this platform cannot download files')),
+    });
   }
 
   /**
@@ -212,7 +282,8 @@ export class ChatProcessor {
   async #context(data: ChatJob, conversation: string, surface: Surface, log: Logger): Promise<ChatTurn[]> {
     if (data.fetchThreadContext && surface.conversationContext) {
       try {
-        return await surface.conversationContext(data);
+        // Replies read back from the platform may carry shown reasoning: the model never gets it back.
+        return stripReasoningAppendix(await surface.conversationContext(data));
       } catch (err) {
         log.warn({ err }, 'could not read the thread for context; using the stored history');
       }

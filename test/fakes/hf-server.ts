@@ -36,6 +36,16 @@ export type ChatStep =
       noSpace?: boolean;
       /** Write a `: keep-alive` SSE comment before each token. */
       keepAlive?: boolean;
+      /** Reasoning streamed before the answer, in the shape `reasoningShape` says. */
+      reasoning?: string;
+      /**
+       * tags (default): `<think>…</think>` inside the content; close-tag: only `…</think>`, as models
+       * whose template opens the block in the prompt write it (DeepSeek-R1); reasoning_content /
+       * reasoning: deltas in that field, before the content.
+       */
+      reasoningShape?: ReasoningShape;
+      /** Characters per reasoning chunk (tags included), small so tags are cut across chunks. Default 3. */
+      reasoningChunkChars?: number;
     }
   | {
       kind: 'loading';
@@ -71,6 +81,8 @@ export type ChatStep =
     }
   | { kind: 'abort'; tokens?: string[]; text?: string; tokenDelayMs?: number }
   | { kind: 'hang' };
+
+export type ReasoningShape = 'tags' | 'close-tag' | 'reasoning_content' | 'reasoning';
 
 export type ClassifyLabel = { label: string; score: number };
 
@@ -173,6 +185,38 @@ function tokensOf(step: { tokens?: string[]; text?: string }, fallback: string[]
   if (step.tokens) return step.tokens;
   if (step.text !== undefined) return splitTokens(step.text);
   return fallback;
+}
+
+/** `text` in pieces of `size` characters. */
+function chunkText(text: string, size: number): string[] {
+  const chunks: string[] = [];
+  for (let at = 0; at < text.length; at += size) chunks.push(text.slice(at, at + size));
+  return chunks;
+}
+
+type StreamStep = Extract<ChatStep, { kind: 'stream' }>;
+
+/** The deltas of a stream step: its reasoning (in its shape), then its answer tokens. */
+function streamDeltas(step: StreamStep, tokens: string[]): Array<Record<string, string>> {
+  const answer = tokens.map((content) => ({ role: 'assistant', content }));
+  if (step.reasoning === undefined) return answer;
+  const size = Math.max(1, step.reasoningChunkChars ?? 3);
+  const shape = step.reasoningShape ?? 'tags';
+  switch (shape) {
+    case 'tags':
+    case 'close-tag': {
+      const block = `${shape === 'tags' ? '<think>' : ''}${step.reasoning}\n</think>\n\n`;
+      return [...chunkText(block, size).map((content) => ({ role: 'assistant', content })), ...answer];
+    }
+    case 'reasoning_content':
+    case 'reasoning':
+      return [...chunkText(step.reasoning, size).map((text) => ({ role: 'assistant', [shape]: text })), ...answer];
+  }
+}
+
+/** Everything a stream step generates, reasoning and tags included, as the token count sees it. */
+function generatedText(deltas: Array<Record<string, string>>): string {
+  return deltas.map((delta) => Object.entries(delta).filter(([key]) => key !== 'role').map(([, text]) => text).join('')).join('');
 }
 
 /** Roughly 4 characters a token, never 0 for non-empty text. */
@@ -281,14 +325,19 @@ class ChunkWriter {
     });
   }
 
-  usage(promptTokens: number, completionTokens: number): void {
+  usage(promptTokens: number, completionTokens: number, reasoningTokens?: number): void {
     this.frame({
       id: this.id,
       object: 'chat.completion.chunk',
       created: this.created,
       model: this.model,
       choices: [],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+        ...(reasoningTokens === undefined ? {} : { completion_tokens_details: { reasoning_tokens: reasoningTokens } }),
+      },
     });
   }
 }
@@ -362,11 +411,22 @@ export async function startHfFake(opts: HfFakeOptions = {}): Promise<HfFake> {
     signal: AbortSignal,
     beforeEach?: () => void,
   ): Promise<boolean> {
-    for (const [i, token] of tokens.entries()) {
+    return writeDeltas(writer, tokens.map((content) => ({ role: 'assistant', content })), delays, signal, beforeEach);
+  }
+
+  /** Like writeTokens, with any delta fields (reasoning ones too). */
+  async function writeDeltas(
+    writer: ChunkWriter,
+    deltas: Array<Record<string, string>>,
+    delays: { first: number; rest: number },
+    signal: AbortSignal,
+    beforeEach?: () => void,
+  ): Promise<boolean> {
+    for (const [i, delta] of deltas.entries()) {
       beforeEach?.();
       if (!(await wait(i === 0 ? delays.first : delays.rest, signal))) return false;
       if (!writer.writable) return false;
-      writer.chunk({ role: 'assistant', content: token }, null);
+      writer.chunk(delta, null);
     }
     return writer.writable;
   }
@@ -424,21 +484,36 @@ export async function startHfFake(opts: HfFakeOptions = {}): Promise<HfFake> {
         return;
       case 'stream': {
         const tokens = tokensOf(step);
+        const deltas = streamDeltas(step, tokens);
+        const reasoningTokens = step.reasoning === undefined ? undefined : countTokens(step.reasoning);
         const finishReason = step.finishReason ?? 'stop';
         const tokenDelay = step.tokenDelayMs ?? defaultTokenDelayMs;
         const firstDelay = step.firstTokenDelayMs ?? tokenDelay;
         if (!record.stream) {
           // Non-streaming: same latency overall, one chat.completion object.
-          if (!(await wait(firstDelay + tokenDelay * Math.max(0, tokens.length - 1), signal))) return;
-          const content = tokens.join('');
-          const completionTokens = countTokens(content);
+          if (!(await wait(firstDelay + tokenDelay * Math.max(0, deltas.length - 1), signal))) return;
+          const reasoningField = step.reasoningShape === 'reasoning_content' || step.reasoningShape === 'reasoning' ? step.reasoningShape : undefined;
+          const content = reasoningField ? tokens.join('') : deltas.map((delta) => delta.content ?? '').join('');
+          const completionTokens = countTokens(generatedText(deltas));
           return sendJson(res, 200, {
             id: `chatcmpl-${randomBytes(12).toString('hex')}`,
             object: 'chat.completion',
             created: Math.floor(Date.now() / 1000),
             model: record.model,
-            choices: [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: finishReason }],
-            usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+            choices: [
+              {
+                index: 0,
+                message: { role: 'assistant', content, ...(reasoningField ? { [reasoningField]: step.reasoning } : {}) },
+                logprobs: null,
+                finish_reason: finishReason,
+              },
+            ],
+            usage: {
+              prompt_tokens: promptTokens,
+              completion_tokens: completionTokens,
+              total_tokens: promptTokens + completionTokens,
+              ...(reasoningTokens === undefined ? {} : { completion_tokens_details: { reasoning_tokens: reasoningTokens } }),
+            },
           });
         }
         startSse(res);
@@ -446,9 +521,9 @@ export async function startHfFake(opts: HfFakeOptions = {}): Promise<HfFake> {
         try {
           const writer = new ChunkWriter(res, record.model, step.noSpace === true);
           const keepAlive = step.keepAlive ? () => writer.comment('keep-alive') : undefined;
-          if (!(await writeTokens(writer, tokens, { first: firstDelay, rest: tokenDelay }, signal, keepAlive))) return;
+          if (!(await writeDeltas(writer, deltas, { first: firstDelay, rest: tokenDelay }, signal, keepAlive))) return;
           writer.chunk({}, finishReason);
-          if (includeUsage) writer.usage(promptTokens, countTokens(tokens.join('')));
+          if (includeUsage) writer.usage(promptTokens, countTokens(generatedText(deltas)), reasoningTokens);
           writer.frame('[DONE]');
           res.end();
         } finally {
