@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { chatJobSchema, conversationKey, type ChatJob, type NewChatJob } from '../jobs/chat-job.ts';
 import type { ConversationOrder } from '../conversation/order.ts';
-import type { Keyspace, RedisConnection } from './redis.ts';
+import { jobRetention, type Keyspace, type RedisConnection } from './redis.ts';
 
 export const CHAT_QUEUE = 'chat';
 /** How long an event id is remembered, so a platform's redelivery is never answered twice. */
@@ -13,12 +13,8 @@ export function createChatQueue(connection: RedisConnection, prefix: string, max
   return new Queue<ChatJob, unknown, 'chat'>(CHAT_QUEUE, {
     connection,
     prefix,
-    defaultJobOptions: {
-      attempts: maxAttempts,
-      backoff: { type: 'jittered' },
-      removeOnComplete: { age: 3600, count: 5000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    },
+    // A failed answer is worth a week of looking into.
+    defaultJobOptions: jobRetention(maxAttempts, 7 * 24 * 3600),
   });
 }
 

@@ -1,3 +1,4 @@
+import type { DefaultJobOptions } from 'bullmq';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /** A single Redis or a Redis Cluster: every command the service uses works on both. */
@@ -25,6 +26,19 @@ export function createRedis(url: string, name: string, cluster = false): RedisCo
     },
     clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
   });
+}
+
+/**
+ * How every queue keeps its jobs: `attempts` for failures that spend them, backoff computed by the
+ * worker's strategy (jittered), finished jobs kept an hour for inspection, failed ones longer.
+ */
+export function jobRetention(attempts: number, keepFailedSeconds: number): DefaultJobOptions {
+  return {
+    attempts,
+    backoff: { type: 'jittered' },
+    removeOnComplete: { age: 3600, count: 5000 },
+    removeOnFail: { age: keepFailedSeconds },
+  };
 }
 
 /** A second connection like `connection` (pub/sub needs one of its own). */

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { conversationKey, type NewChatJob } from '../jobs/chat-job.ts';
-import type { RedisConnection } from '../queue/redis.ts';
+import { jobRetention, type RedisConnection } from '../queue/redis.ts';
 import { SENTIMENT_JOB_VERSION, sentimentJobSchema, type NewSentimentJob, type SentimentJob } from './job.ts';
 
 export const SENTIMENT_QUEUE = 'sentiment';
@@ -11,12 +11,7 @@ export function createSentimentQueue(connection: RedisConnection, prefix: string
   return new Queue<SentimentJob, unknown, 'classify'>(SENTIMENT_QUEUE, {
     connection,
     prefix,
-    defaultJobOptions: {
-      attempts: maxAttempts,
-      backoff: { type: 'jittered' },
-      removeOnComplete: { age: 3600, count: 5000 },
-      removeOnFail: { age: 24 * 3600 },
-    },
+    defaultJobOptions: jobRetention(maxAttempts, 24 * 3600),
   });
 }
 

@@ -4,7 +4,7 @@ import { startDiscordFake, type DiscordFake } from '../fakes/discord-server.ts';
 import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
 import { eventCallback, postSignedEvent, slashCommandForm } from '../fakes/slack-signing.ts';
-import { secrets, settled, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+import { hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 /** A 1×1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
@@ -60,13 +60,8 @@ beforeAll(async () => {
   discord = await startDiscordFake();
   bot = await startTestService({
     QUEUE_PREFIX: uniquePrefix('attachments'),
-    HF_TOKEN: secrets.hfToken,
-    HF_BASE_URL: hf.baseUrl,
-    HF_INFERENCE_URL: hf.inferenceUrl,
-    SLACK_BOT_TOKEN: secrets.slackBotToken,
-    SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_EDIT_INTERVAL_MS: '100',
+    ...hfEnv(hf),
+    ...slackEnv(slack),
     DISCORD_TOKEN: discord.token,
     DISCORD_APPLICATION_ID: discord.applicationId,
     DISCORD_API_URL: discord.api,

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
 import { eventCallback, postSignedEvent, slashCommandForm } from '../fakes/slack-signing.ts';
-import { secrets, settled, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+import { hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const FILE = fileURLToPath(new URL('../fixtures/channels.yaml', import.meta.url));
 const INVALID = fileURLToPath(new URL('../fixtures/channels-invalid.yaml', import.meta.url));
@@ -35,13 +35,8 @@ beforeAll(async () => {
   slack.workspaceAdmins.add('U0WSADMIN');
   bot = await startTestService({
     QUEUE_PREFIX: uniquePrefix('settings'),
-    HF_TOKEN: secrets.hfToken,
-    HF_BASE_URL: hf.baseUrl,
-    HF_INFERENCE_URL: hf.inferenceUrl,
-    SLACK_BOT_TOKEN: secrets.slackBotToken,
-    SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_EDIT_INTERVAL_MS: '100',
+    ...hfEnv(hf),
+    ...slackEnv(slack),
     CHANNEL_CONFIG_FILE: FILE,
     ADMIN_USER_IDS: 'slack:U0LISTED',
     USER_RATE_LIMIT: '0',

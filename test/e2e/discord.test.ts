@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDiscordFake, type DiscordFake } from '../fakes/discord-server.ts';
 import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
-import { eventually, secrets, settled, sleep, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+import { discordEnv, eventually, hfEnv, settled, sleep, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const GUILD = '200000000000000001';
 const CHANNEL = '300000000000000001';
@@ -31,12 +31,8 @@ beforeAll(async () => {
   botId = discord.botUser.id;
   bot = await startTestService({
     QUEUE_PREFIX: uniquePrefix('discord'),
-    HF_TOKEN: secrets.hfToken,
-    HF_BASE_URL: hf.baseUrl,
-    DISCORD_TOKEN: discord.token,
-    DISCORD_APPLICATION_ID: discord.applicationId,
-    DISCORD_API_URL: discord.api,
-    DISCORD_EDIT_INTERVAL_MS: '100',
+    ...hfEnv(hf),
+    ...discordEnv(discord),
   });
   await discord.ready();
 });

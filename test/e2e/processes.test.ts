@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
 import { eventCallback, postSignedEvent } from '../fakes/slack-signing.ts';
-import { eventually, secrets, settled, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+import { eventually, hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 import { spawnWorker } from '../support/worker-process.ts';
 
 const CHANNEL = 'C0SCALE';
@@ -28,13 +28,8 @@ beforeAll(async () => {
   slack = await startSlackFake({ botToken: secrets.slackBotToken });
   env = {
     QUEUE_PREFIX: uniquePrefix('processes'),
-    HF_TOKEN: secrets.hfToken,
-    HF_BASE_URL: hf.baseUrl,
-    HF_INFERENCE_URL: hf.inferenceUrl,
-    SLACK_BOT_TOKEN: secrets.slackBotToken,
-    SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_EDIT_INTERVAL_MS: '100',
+    ...hfEnv(hf),
+    ...slackEnv(slack),
     USER_RATE_LIMIT: '0',
     SHUTDOWN_GRACE_MS: '500',
   };

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
 import { eventCallback, postSignedEvent } from '../fakes/slack-signing.ts';
-import { secrets, settled, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+import { hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const CHANNEL = 'C0REASON';
 const BOT = 'UBOT';
@@ -61,12 +61,8 @@ beforeAll(async () => {
   for (const display of ['hidden', 'summary', 'full'] as const) {
     bots[display] = await startTestService({
       QUEUE_PREFIX: uniquePrefix(`reasoning-${display}`),
-      HF_TOKEN: secrets.hfToken,
-      HF_BASE_URL: hf.baseUrl,
-      SLACK_BOT_TOKEN: secrets.slackBotToken,
-      SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
-      SLACK_API_URL: slack.apiUrl,
-      SLACK_EDIT_INTERVAL_MS: '100',
+      ...hfEnv(hf),
+      ...slackEnv(slack),
       SLACK_MAX_MESSAGE_CHARS: String(MAX_CHARS),
       USER_RATE_LIMIT: '50',
       // Needs REASONING_DISPLAY wired from the config into the worker's `reasoningDisplay`.

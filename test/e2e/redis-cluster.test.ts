@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
 import { eventCallback, postSignedEvent } from '../fakes/slack-signing.ts';
-import { eventually, secrets, settled, startTestService, type RunningTestService } from '../support/service.ts';
+import { eventually, hfEnv, secrets, settled, slackEnv, startTestService, type RunningTestService } from '../support/service.ts';
 
 let node: ChildProcess | undefined;
 let dir: string;
@@ -46,13 +46,8 @@ beforeAll(async () => {
     REDIS_URL: url,
     REDIS_CLUSTER: 'true',
     QUEUE_PREFIX: '{hfbot-cluster}',
-    HF_TOKEN: secrets.hfToken,
-    HF_BASE_URL: hf.baseUrl,
-    HF_INFERENCE_URL: hf.inferenceUrl,
-    SLACK_BOT_TOKEN: secrets.slackBotToken,
-    SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_EDIT_INTERVAL_MS: '100',
+    ...hfEnv(hf),
+    ...slackEnv(slack),
   });
 }, 30_000);
 

@@ -3,7 +3,7 @@ import { startDiscordFake, type DiscordFake } from '../fakes/discord-server.ts';
 import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
 import { eventCallback, postSignedEvent } from '../fakes/slack-signing.ts';
-import { eventually, secrets, settled, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+import { discordEnv, eventually, hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 import { spawnWorker } from '../support/worker-process.ts';
 
 const CHANNEL = 'C0RESUME';
@@ -32,16 +32,9 @@ describe('a worker killed in the middle of answers', () => {
   it('is taken over by another worker: each answer completed once, in the same Slack message and Discord interaction response', async () => {
     const env = {
       QUEUE_PREFIX: uniquePrefix('resume'),
-      HF_TOKEN: secrets.hfToken,
-      HF_BASE_URL: hf.baseUrl,
-      SLACK_BOT_TOKEN: secrets.slackBotToken,
-      SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
-      SLACK_API_URL: slack.apiUrl,
-      SLACK_EDIT_INTERVAL_MS: '100',
-      DISCORD_TOKEN: discord.token,
-      DISCORD_APPLICATION_ID: discord.applicationId,
-      DISCORD_API_URL: discord.api,
-      DISCORD_EDIT_INTERVAL_MS: '100',
+      ...hfEnv(hf),
+      ...slackEnv(slack),
+      ...discordEnv(discord),
       // A killed worker's job is taken over after about one lock period.
       WORKER_LOCK_MS: '1500',
     };

@@ -7,7 +7,7 @@ import { startDiscordFake, type DiscordFake } from '../fakes/discord-server.ts';
 import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
 import { eventCallback, postSignedEvent, slashCommandForm } from '../fakes/slack-signing.ts';
-import { eventually, secrets, sleep, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+import { discordEnv, eventually, hfEnv, secrets, slackEnv, sleep, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const TEAM = 'T0FAKE';
 const SLACK_CHANNEL = 'C0SUPPORT';
@@ -63,18 +63,10 @@ beforeAll(async () => {
   const prefix = uniquePrefix('sentiment');
   bot = await startTestService({
     QUEUE_PREFIX: prefix,
-    HF_TOKEN: secrets.hfToken,
-    HF_BASE_URL: hf.baseUrl,
-    HF_INFERENCE_URL: hf.inferenceUrl,
+    ...hfEnv(hf),
     HF_MAX_ATTEMPTS: '2',
-    SLACK_BOT_TOKEN: secrets.slackBotToken,
-    SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_EDIT_INTERVAL_MS: '100',
-    DISCORD_TOKEN: discord.token,
-    DISCORD_APPLICATION_ID: discord.applicationId,
-    DISCORD_API_URL: discord.api,
-    DISCORD_EDIT_INTERVAL_MS: '100',
+    ...slackEnv(slack),
+    ...discordEnv(discord),
     SENTIMENT_ALERT_CHANNEL: `${SLACK_ALERTS},discord:${DISCORD_ALERTS}`,
     USER_RATE_LIMIT: '0',
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
 import { eventCallback, postSignedEvent, slashCommandForm } from '../fakes/slack-signing.ts';
-import { eventually, secrets, settled, sleep, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+import { eventually, hfEnv, secrets, settled, slackEnv, sleep, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const CHANNEL = 'C0GENERAL';
 const BOT = 'UBOT';
@@ -45,13 +45,9 @@ beforeAll(async () => {
   slack = await startSlackFake({ botUserId: BOT, botToken: secrets.slackBotToken });
   bot = await startTestService({
     QUEUE_PREFIX: uniquePrefix('slack-http'),
-    HF_TOKEN: secrets.hfToken,
-    HF_BASE_URL: hf.baseUrl,
+    ...hfEnv(hf),
     HF_STREAM_IDLE_TIMEOUT_MS: '2000',
-    SLACK_BOT_TOKEN: secrets.slackBotToken,
-    SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_EDIT_INTERVAL_MS: '100',
+    ...slackEnv(slack),
     SLACK_MAX_MESSAGE_CHARS: '500',
     USER_RATE_LIMIT: '5',
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
 import { eventCallback } from '../fakes/slack-signing.ts';
-import { secrets, settled, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+import { hfEnv, secrets, settled, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const CHANNEL = 'C0SOCKET';
 
@@ -15,8 +15,7 @@ beforeAll(async () => {
   slack = await startSlackFake({ botUserId: 'UBOT', botToken: secrets.slackBotToken, appToken: secrets.slackAppToken });
   bot = await startTestService({
     QUEUE_PREFIX: uniquePrefix('slack-socket'),
-    HF_TOKEN: secrets.hfToken,
-    HF_BASE_URL: hf.baseUrl,
+    ...hfEnv(hf),
     SLACK_BOT_TOKEN: secrets.slackBotToken,
     SLACK_APP_TOKEN: secrets.slackAppToken,
     SLACK_API_URL: slack.apiUrl,

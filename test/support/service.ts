@@ -19,6 +19,29 @@ export const secrets = {
   discordToken: 'discord-token-do-not-log.abc.def',
 };
 
+/** Points the service at the fake Hugging Face server. */
+export const hfEnv = (hf: { baseUrl: string; inferenceUrl: string }) => ({
+  HF_TOKEN: secrets.hfToken,
+  HF_BASE_URL: hf.baseUrl,
+  HF_INFERENCE_URL: hf.inferenceUrl,
+});
+
+/** Points the service at the fake Slack (HTTP Events API), with quick edits. */
+export const slackEnv = (slack: { apiUrl: string }) => ({
+  SLACK_BOT_TOKEN: secrets.slackBotToken,
+  SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
+  SLACK_API_URL: slack.apiUrl,
+  SLACK_EDIT_INTERVAL_MS: '100',
+});
+
+/** Points the service at the fake Discord, with quick edits. */
+export const discordEnv = (discord: { token: string; applicationId: string; api: string }) => ({
+  DISCORD_TOKEN: discord.token,
+  DISCORD_APPLICATION_ID: discord.applicationId,
+  DISCORD_API_URL: discord.api,
+  DISCORD_EDIT_INTERVAL_MS: '100',
+});
+
 /** A unique key prefix: test files and runs share one Redis without seeing each other. */
 export function uniquePrefix(name: string): string {
   return `test-${name}-${randomUUID().slice(0, 8)}`;
