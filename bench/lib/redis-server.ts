@@ -1,0 +1,89 @@
+/**
+ * A private redis-server for the bench and the soak: on its own port, with no persistence, so a run
+ * never touches the shared Redis other tests use, and the soak can stop and restart it at will.
+ */
+import { existsSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { sleep } from './clock.ts';
+import { freePort, spawnManaged, type ManagedProcess } from './procs.ts';
+
+const CANDIDATES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'];
+
+export interface PrivateRedis {
+  readonly url: string;
+  readonly port: number;
+  /** The current redis-server process (a new one after `down()` and `up()`). */
+  readonly process: ManagedProcess;
+  /** Crashes of any of its processes (an exit the runner did not ask for). */
+  readonly crashes: number;
+  /** Stops the server (SIGTERM; nothing is saved, so everything in it is gone). */
+  down(): Promise<void>;
+  /** Starts a fresh, empty server on the same port. */
+  up(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function redisServerBinary(): string | undefined {
+  return CANDIDATES.find((path) => existsSync(path));
+}
+
+async function answers(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export async function startPrivateRedis(options: { port?: number } = {}): Promise<PrivateRedis> {
+  const binary = redisServerBinary();
+  if (!binary) throw new Error('redis-server is not installed (apt-get install redis-server)');
+  const port = options.port ?? (await freePort());
+  const url = `redis://127.0.0.1:${port}`;
+  let crashes = 0;
+
+  const launch = async (): Promise<ManagedProcess> => {
+    const proc = spawnManaged({
+      name: 'redis-server',
+      command: binary,
+      args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+      env: {},
+      onCrash: () => {
+        crashes += 1;
+      },
+    });
+    for (let tries = 0; tries < 100; tries++) {
+      if (await answers(url)) return proc;
+      if (!proc.running) break;
+      await sleep(50);
+    }
+    await proc.kill9();
+    throw new Error(`redis-server on port ${port} never answered:\n${proc.output()}`);
+  };
+
+  let current = await launch();
+  return {
+    url,
+    port,
+    get process() {
+      return current;
+    },
+    get crashes() {
+      return crashes;
+    },
+    async down() {
+      await current.stop(5_000);
+    },
+    async up() {
+      if (!current.running) current = await launch();
+    },
+    async stop() {
+      await current.stop(5_000);
+    },
+  };
+}

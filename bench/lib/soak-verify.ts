@@ -1,0 +1,91 @@
+/**
+ * The soak's verdict, read from the fake Slack and the fake model after the run has drained: for
+ * each valid event, the bot messages where its answer belongs; for each forged payload, whether
+ * anything answered it.
+ */
+import type { ChatRequestRecord } from '../../test/fakes/hf-server.ts';
+import type { FakeMessage } from '../../test/fakes/slack-server.ts';
+import { FORGED_CHANNEL, FORGED_WORD, type ValidEvent } from './soak-traffic.ts';
+
+export type Outcome =
+  /** Exactly one reply, showing the expected answer. */
+  | 'completed'
+  /** More than one bot message where one reply belongs. */
+  | 'duplicated'
+  /** No bot message at all. */
+  | 'lost_no_reply'
+  /** One message, stuck on the placeholder, a notice or part of the answer. */
+  | 'lost_stuck'
+  /** One message telling the user it failed (no fault in the soak warrants that). */
+  | 'lost_failed_notice';
+
+export interface EventVerdict {
+  event: ValidEvent;
+  outcome: Outcome;
+  messages: number;
+  finalText: string | undefined;
+  /** The reply's text went back to a shorter one at some point: re-rendered by a resumed or retried job. */
+  rerendered: boolean;
+  /** The expected answer was shown at some point, and then replaced (a late render from a stale worker). */
+  finalThenOverwritten: boolean;
+  /** The reply's last few texts, oldest first. */
+  historyTail: string[];
+}
+
+/** Where a bot message sits: its channel and thread ('-' for the top level). */
+const placeOf = (channel: string, thread: string | undefined) => `${channel}|${thread ?? '-'}`;
+
+/** Groups the bot's live messages by place, in one pass over the fake's store. */
+export function botMessagesByPlace(messages: FakeMessage[]): Map<string, FakeMessage[]> {
+  const byPlace = new Map<string, FakeMessage[]>();
+  for (const message of messages) {
+    if (message.bot_id === undefined || message.deleted) continue;
+    const place = placeOf(message.channel, message.thread_ts);
+    const list = byPlace.get(place) ?? [];
+    list.push(message);
+    byPlace.set(place, list);
+  }
+  return byPlace;
+}
+
+/**
+ * A streamed answer only grows; a reply whose answer text at some point stopped extending the text
+ * shown before it was rendered again from the start (a job resumed after a kill, or retried after
+ * a broken stream). The placeholder and status notices are not answer text.
+ */
+function rerendered(message: FakeMessage, answerStart: string): boolean {
+  const answers = message.history.filter((text) => text.startsWith(answerStart));
+  return answers.some((text, index) => index > 0 && !text.startsWith(answers[index - 1] ?? ''));
+}
+
+export function judgeEvent(event: ValidEvent, byPlace: Map<string, FakeMessage[]>): EventVerdict {
+  const messages = byPlace.get(placeOf(event.channel, event.threadTs)) ?? [];
+  const first = messages[0];
+  const answerStart = event.expected.split(' ')[0] ?? event.expected;
+  const base = {
+    event,
+    messages: messages.length,
+    finalText: first?.text,
+    rerendered: messages.some((m) => rerendered(m, answerStart)),
+    finalThenOverwritten: messages.some((m) => m.history.includes(event.expected) && m.text !== event.expected),
+    historyTail: first?.history.slice(-4) ?? [],
+  };
+  if (!first) return { ...base, outcome: 'lost_no_reply' };
+  if (messages.length > 1) return { ...base, outcome: 'duplicated' };
+  if (first.text === event.expected) return { ...base, outcome: 'completed' };
+  return { ...base, outcome: first.text.startsWith('⚠️') ? 'lost_failed_notice' : 'lost_stuck' };
+}
+
+/** True once every event shows its expected answer somewhere it belongs. */
+export function allAnswered(events: ValidEvent[], byPlace: Map<string, FakeMessage[]>): boolean {
+  return events.every((event) =>
+    (byPlace.get(placeOf(event.channel, event.threadTs)) ?? []).some((message) => message.text === event.expected),
+  );
+}
+
+/** Forged payloads that got anything: a bot message where they were sent, or a model call for their text. */
+export function forgedAnswers(messages: FakeMessage[], chatRequests: ChatRequestRecord[]): number {
+  const posted = messages.filter((message) => message.bot_id !== undefined && (message.channel === FORGED_CHANNEL || message.text.includes(FORGED_WORD)));
+  const asked = chatRequests.filter((request) => JSON.stringify(request.messages).includes(FORGED_WORD));
+  return posted.length + asked.length;
+}

@@ -1,0 +1,158 @@
+/**
+ * The two systems under test, started the same way and driven through the same signed events:
+ *
+ * - baseline: one process (baseline-server.ts), the adapter code answering in process, no queue;
+ * - pipeline: `bin/hfbot.ts --role gateway` and `--role worker` as separate processes over Redis
+ *   and BullMQ, exactly as deployed.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { CHAT_QUEUE } from '../../src/queue/chat-queue.ts';
+import { preciseNow } from './clock.ts';
+import type { FakesHost } from './fakes-client.ts';
+import { freePort, spawnHfbot, spawnManaged, waitHealthy, type ManagedProcess } from './procs.ts';
+
+const BASELINE_ENTRY = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
+
+export type Mode = 'baseline' | 'pipeline';
+
+export interface SystemSettings {
+  fakes: FakesHost;
+  signingSecret: string;
+  editIntervalMs: number;
+  workerConcurrency: number;
+  /** Redis for the pipeline (the bench's private one, or REDIS_URL). */
+  redisUrl: string;
+  /** Extra pids whose cost belongs to the pipeline (the private redis-server). */
+  redisPid: number | undefined;
+  /** Node flags for the service's processes (e.g. --cpu-prof). */
+  nodeArgs: string[];
+}
+
+export interface RunningSystem {
+  mode: Mode;
+  /** When its processes were spawned (precise clock), to skip start-up in CPU profiles. */
+  startedAt: number;
+  eventsUrl: string;
+  /** The processes whose CPU and memory are this system's cost, by role. */
+  measured: Array<{ role: string; pid: number }>;
+  /** What the system's processes last wrote (for the report when it does not answer). */
+  output(): string;
+  /** Each reply's worst token-to-visible lag as the pacer measured it, for these job ids. */
+  lags(jobIds: string[]): Promise<number[]>;
+  stop(): Promise<void>;
+}
+
+/** The environment both systems read: the service's own variables. */
+function serviceEnv(settings: SystemSettings, port: number, prefix: string): Record<string, string> {
+  return {
+    LOG_LEVEL: 'warn',
+    PORT: String(port),
+    REDIS_URL: settings.redisUrl,
+    REDIS_AUTOSTART: 'false',
+    QUEUE_PREFIX: prefix,
+    HF_TOKEN: 'hf_BenchTokenNotReal000',
+    HF_BASE_URL: settings.fakes.hfBaseUrl,
+    SLACK_BOT_TOKEN: settings.fakes.botToken,
+    SLACK_SIGNING_SECRET: settings.signingSecret,
+    SLACK_API_URL: settings.fakes.slackApiUrl,
+    SLACK_EDIT_INTERVAL_MS: String(settings.editIntervalMs),
+    WORKER_CONCURRENCY: String(settings.workerConcurrency),
+    USER_RATE_LIMIT: '0',
+    // The bench measures the chat path; sentiment scoring is a queue of its own (measure it apart).
+    SENTIMENT_ENABLED: 'false',
+  };
+}
+
+export async function startBaseline(settings: SystemSettings): Promise<RunningSystem> {
+  const port = await freePort();
+  const startedAt = preciseNow();
+  const proc = spawnManaged({
+    name: 'baseline',
+    args: [BASELINE_ENTRY],
+    nodeArgs: settings.nodeArgs,
+    env: { PATH: process.env.PATH ?? '', ...serviceEnv(settings, port, 'bench-baseline') },
+  });
+  await waitHealthy(proc, port);
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    mode: 'baseline',
+    startedAt,
+    eventsUrl: `${base}/slack/events`,
+    measured: [{ role: 'baseline', pid: proc.pid }],
+    output: () => proc.output(),
+    async lags() {
+      const response = await fetch(`${base}/bench/lags`);
+      const body = (await response.json()) as { lags: number[] };
+      await fetch(`${base}/bench/reset`, { method: 'POST' }).then((reset) => reset.arrayBuffer());
+      return body.lags;
+    },
+    stop: () => stopAll([proc]),
+  };
+}
+
+export async function startPipeline(settings: SystemSettings): Promise<RunningSystem> {
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  const [gatewayPort, workerPort] = [await freePort(), await freePort()];
+  const nodeArgs = settings.nodeArgs;
+  const startedAt = preciseNow();
+  const gateway = spawnHfbot('gateway', serviceEnv(settings, gatewayPort, prefix), { nodeArgs });
+  const worker = spawnHfbot('worker', serviceEnv(settings, workerPort, prefix), { nodeArgs });
+  try {
+    await Promise.all([waitHealthy(gateway, gatewayPort), waitHealthy(worker, workerPort)]);
+  } catch (err) {
+    await stopAll([gateway, worker]);
+    throw err;
+  }
+  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(CHAT_QUEUE, { connection: redis, prefix });
+  const measured = [
+    { role: 'gateway', pid: gateway.pid },
+    { role: 'worker', pid: worker.pid },
+    ...(settings.redisPid === undefined ? [] : [{ role: 'redis', pid: settings.redisPid }]),
+  ];
+  return {
+    mode: 'pipeline',
+    startedAt,
+    eventsUrl: `http://127.0.0.1:${gatewayPort}/slack/events`,
+    measured,
+    output: () => `gateway:\n${gateway.output()}\nworker:\n${worker.output()}`,
+    async lags(jobIds) {
+      const lags: number[] = [];
+      for (let i = 0; i < jobIds.length; i += 200) {
+        const jobs = await Promise.all(jobIds.slice(i, i + 200).map((id) => queue.getJob(id)));
+        for (const job of jobs) {
+          const value: unknown = job?.returnvalue;
+          if (typeof value === 'object' && value !== null && 'maxVisibleLagMs' in value && typeof value.maxVisibleLagMs === 'number') {
+            lags.push(value.maxVisibleLagMs);
+          }
+        }
+      }
+      return lags;
+    },
+    async stop() {
+      await stopAll([gateway, worker]);
+      await queue.close();
+      await deleteKeys(redis, `${prefix}:*`);
+      redis.disconnect();
+    },
+  };
+}
+
+/** Removes this run's keys, so a shared Redis is left as it was found. */
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  for await (const keys of redis.scanStream({ match: pattern, count: 1000 })) {
+    const batch = keys as string[];
+    if (batch.length > 0) await redis.unlink(...batch);
+  }
+}
+
+async function stopAll(processes: ManagedProcess[]): Promise<void> {
+  await Promise.all(processes.map((proc) => proc.stop()));
+  const crashed = processes.filter((proc) => proc.crashed);
+  if (crashed.length > 0) {
+    throw new Error(`crashed during the bench: ${crashed.map((proc) => `${proc.name}\n${proc.output()}`).join('\n')}`);
+  }
+}

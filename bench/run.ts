@@ -1,0 +1,221 @@
+/**
+ * `npm run bench`: the pipeline (gateway → Redis/BullMQ → worker, separate processes) against a
+ * no-queue baseline (the same adapter code in one process), on the same fakes, at several levels
+ * of concurrent conversations; with a streaming model (configurable time to first token and
+ * tokens per second) and an instant one. Prints Markdown tables and the issue's targets, and
+ * writes everything as JSON under bench/results/.
+ *
+ *   npm run bench                                   # the default run (a few minutes)
+ *   npm run bench -- --quick                        # a short run
+ *   npm run bench -- --ttft 50 --tps 50 --tokens 30 --levels 1,10,100,1000 --edit-interval 250
+ *   npm run bench -- --cpu-prof                     # also profile the service's processes
+ *   npm run bench -- --only pipeline                # one system only
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatProfile, summarizeProfile, type ProfileSummary } from './lib/cpu-profile.ts';
+import { preciseNow } from './lib/clock.ts';
+import { startFakesHost } from './lib/fakes-client.ts';
+import { ReplyWaiter } from './lib/load.ts';
+import { measureLevel, warmUp, type LevelResult, type MeasureContext } from './lib/measure.ts';
+import type { ModelProfile } from './lib/model-profile.ts';
+import { redisServerBinary, startPrivateRedis, type PrivateRedis } from './lib/redis-server.ts';
+import { judgeTargets, resultTables, targetTable } from './lib/report.ts';
+import { startBaseline, startPipeline, type Mode, type RunningSystem, type SystemSettings } from './lib/systems.ts';
+
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const SIGNING_SECRET = 'bench-signing-secret-not-real';
+
+export interface BenchOptions {
+  ttftMs: number;
+  tokensPerSecond: number;
+  tokens: number;
+  levels: number[];
+  editIntervalMs: number;
+  /** Replies per conversation at each level, and the least replies a level runs. */
+  rounds: number;
+  minReplies: number;
+  modes: Mode[];
+  instant: boolean;
+  cpuProf: boolean;
+  /** Use this Redis instead of starting a private redis-server. */
+  redisUrl: string | undefined;
+}
+
+function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      ttft: { type: 'string' },
+      tps: { type: 'string' },
+      tokens: { type: 'string' },
+      levels: { type: 'string' },
+      'edit-interval': { type: 'string' },
+      rounds: { type: 'string' },
+      'min-replies': { type: 'string' },
+      only: { type: 'string' },
+      'no-instant': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+      'redis-url': { type: 'string' },
+    },
+  });
+  const quick = values.quick;
+  const num = (value: string | undefined, fallback: number) => {
+    const parsed = value === undefined ? fallback : Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`not a number: ${value}`);
+    return parsed;
+  };
+  const only = values.only;
+  if (only !== undefined && only !== 'baseline' && only !== 'pipeline') throw new Error('--only takes baseline or pipeline');
+  return {
+    ttftMs: num(values.ttft, 100),
+    tokensPerSecond: num(values.tps, 50),
+    tokens: num(values.tokens, quick ? 15 : 30),
+    levels: (values.levels ?? (quick ? '1,10,100' : '1,10,100,1000')).split(',').map((level) => num(level, 1)),
+    editIntervalMs: num(values['edit-interval'], 250),
+    rounds: num(values.rounds, quick ? 1 : 2),
+    minReplies: num(values['min-replies'], quick ? 15 : 30),
+    modes: only ? [only] : ['baseline', 'pipeline'],
+    instant: !values['no-instant'],
+    cpuProf: values['cpu-prof'],
+    redisUrl: values['redis-url'],
+  };
+}
+
+function profilesFor(options: BenchOptions): ModelProfile[] {
+  const streaming: ModelProfile = {
+    name: `streaming model (TTFT ${options.ttftMs} ms, ${options.tokensPerSecond} tokens/s, ${options.tokens} tokens)`,
+    ttftMs: options.ttftMs,
+    tokenDelayMs: options.tokensPerSecond > 0 ? 1000 / options.tokensPerSecond : 0,
+    tokens: options.tokens,
+  };
+  const instant: ModelProfile = { name: `instant model (${options.tokens} tokens at once)`, ttftMs: 0, tokenDelayMs: 0, tokens: options.tokens };
+  return options.instant ? [streaming, instant] : [streaming];
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+export async function runBench(options: BenchOptions): Promise<{ results: LevelResult[]; report: string }> {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const profileDir = join(RESULTS_DIR, `profiles-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  // A private redis-server when one is installed (its CPU counts as the pipeline's); else the given
+  // or usual Redis, under a unique key prefix removed afterwards.
+  const ownRedis = !options.redisUrl && redisServerBinary() !== undefined;
+  if (!options.redisUrl && !ownRedis) options.redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redis: PrivateRedis | undefined = ownRedis ? await startPrivateRedis() : undefined;
+  const fakes = await startFakesHost();
+  const waiter = new ReplyWaiter(fakes);
+  const results: LevelResult[] = [];
+  const profiles = profilesFor(options);
+  /** Per system: its processes' roles by pid, and how long after their start measuring began. */
+  const profiled: Array<{ mode: Mode; roles: Map<number, string>; skipMs: number }> = [];
+  try {
+    for (const mode of options.modes) {
+      const settings: SystemSettings = {
+        fakes,
+        signingSecret: SIGNING_SECRET,
+        editIntervalMs: options.editIntervalMs,
+        workerConcurrency: Math.max(...options.levels) + 100,
+        redisUrl: redis?.url ?? options.redisUrl ?? 'redis://127.0.0.1:6379',
+        redisPid: redis?.process.pid,
+        nodeArgs: options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, mode)] : [],
+      };
+      log(`starting the ${mode}…`);
+      const system: RunningSystem = mode === 'baseline' ? await startBaseline(settings) : await startPipeline(settings);
+      const roles = new Map(system.measured.map(({ role, pid }) => [pid, role]));
+      let measuringFrom: number | undefined;
+      try {
+        for (const profile of profiles) {
+          await fakes.configure(profile);
+          const context: MeasureContext = {
+            system,
+            fakes,
+            waiter,
+            target: { eventsUrl: system.eventsUrl, signingSecret: SIGNING_SECRET, botUserId: fakes.botUserId },
+            profile,
+            editIntervalMs: options.editIntervalMs,
+          };
+          await warmUp(context);
+          measuringFrom ??= preciseNow();
+          for (const concurrency of options.levels) {
+            // An instant model's replies take milliseconds: run enough of them to measure a rate.
+            const least = profile.tokenDelayMs === 0 && profile.ttftMs === 0 ? options.minReplies * 10 : options.minReplies;
+            const replies = Math.max(least, concurrency * options.rounds);
+            const result = await measureLevel(context, { concurrency, replies });
+            results.push(result);
+            log(
+              `  ${mode} · ${profile.name} · ${concurrency} concurrent: ${result.completed}/${result.sent} replies, ` +
+                `${result.repliesPerSec.toFixed(0)}/s, first p50 ${result.firstVisibleMs.p50.toFixed(1)} ms, ` +
+                `final p50 ${result.finalMs.p50.toFixed(1)} ms`,
+            );
+          }
+        }
+      } finally {
+        await system.stop();
+        profiled.push({ mode, roles, skipMs: (measuringFrom ?? system.startedAt) - system.startedAt });
+      }
+    }
+  } finally {
+    await fakes.stop();
+    await redis?.stop();
+  }
+
+  const [streaming, instant] = profiles;
+  const verdicts = judgeTargets({
+    results,
+    modelProfile: streaming?.name ?? '',
+    instantProfile: instant?.name ?? '',
+    editIntervalMs: options.editIntervalMs,
+  });
+  const profileSummaries = options.cpuProf ? summarizeProfiles(profileDir, profiled) : [];
+  const report = [
+    `# Bench: pipeline vs no-queue baseline`,
+    ``,
+    `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, edit interval ${options.editIntervalMs} ms, ` +
+      `closed loop (each conversation sends its next event once its answer is final), ` +
+      `${options.rounds} replies per conversation per level (at least ${options.minReplies}).`,
+    resultTables(results),
+    ``,
+    `### Targets`,
+    ``,
+    targetTable(verdicts),
+    ...(profileSummaries.length > 0 ? ['', '### CPU profiles', '', '```', ...profileSummaries.map((s) => formatProfile(s)), '```'] : []),
+  ].join('\n');
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const json = JSON.stringify({ at: new Date().toISOString(), node: process.version, cores: cpus().length, options, results, verdicts, profiles: profileSummaries }, null, 2);
+  writeFileSync(join(RESULTS_DIR, `bench-${stamp}.json`), json);
+  writeFileSync(join(RESULTS_DIR, 'bench-latest.json'), json);
+  writeFileSync(join(RESULTS_DIR, 'bench-latest.md'), `${report}\n`);
+  return { results, report };
+}
+
+/** Every profile written under `dir` (one folder per system), named by role, start-up skipped. */
+function summarizeProfiles(dir: string, systems: Array<{ mode: Mode; roles: Map<number, string>; skipMs: number }>): ProfileSummary[] {
+  const summaries: ProfileSummary[] = [];
+  for (const { mode, roles, skipMs } of systems) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(join(dir, mode)).filter((file) => file.endsWith('.cpuprofile'));
+    } catch {
+      continue;
+    }
+    for (const file of files) {
+      // Node names them CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile.
+      const pid = Number(file.split('.')[3]);
+      const label = `${mode} ${roles.get(pid) ?? `pid ${pid}`} (${join(dir, mode, file)}; first ${(skipMs / 1000).toFixed(1)} s skipped)`;
+      summaries.push(summarizeProfile(join(dir, mode, file), { skipMs, label }));
+    }
+  }
+  return summaries;
+}
+
+if (import.meta.main) {
+  const options = parseOptions(process.argv.slice(2));
+  const { report } = await runBench(options);
+  process.stdout.write(`${report}\n\nJSON and this report: bench/results/bench-latest.{json,md}\n`);
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { formatSummary, QUICK_SOAK, runSoak } from '../../bench/soak.ts';
+
+/**
+ * The short soak (bench/soak.ts --quick): a gateway and two workers as separate processes on a
+ * private redis-server (never the shared one), workers killed -9 mid-stream, Redis restarted, the
+ * model loading, rate limited and breaking inside streams, forged and oversized payloads mixed in.
+ */
+describe('the quick soak', () => {
+  it('loses, duplicates and crashes nothing, and answers no forged payload', async () => {
+    const lines: string[] = [];
+    const summary = await runSoak({ ...QUICK_SOAK, log: (line) => lines.push(line) });
+    const report = `${lines.join('\n')}\n${formatSummary(summary)}`;
+    expect(summary.eventsSent, report).toBeGreaterThan(50);
+    expect(summary.details.kills, report).toBeGreaterThanOrEqual(QUICK_SOAK.kills);
+    expect(summary.details.redisRestarts, report).toBe(1);
+    expect(
+      {
+        duplicated: summary.repliesDuplicated,
+        lost: summary.repliesLost,
+        forgedAnswered: summary.answersToForgedPayloads,
+        crashed: summary.processesCrashed,
+      },
+      report,
+    ).toEqual({ duplicated: 0, lost: 0, forgedAnswered: 0, crashed: 0 });
+    expect(summary.repliesCompleted, report).toBe(summary.eventsSent);
+  }, 90_000);
+});
