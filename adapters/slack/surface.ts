@@ -10,7 +10,7 @@ import type { SentimentLabel } from '../../src/sentiment/labels.ts';
 import type { SentimentSummary } from '../../src/sentiment/store.ts';
 import type { MessageRef, NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
 import { splitMessage } from '../../src/text/split.ts';
-import { fromSlackText, toSlackText } from './format.ts';
+import { fromSlackText, StreamingSlackText, toSlackText } from './format.ts';
 
 const PLACEHOLDER = '_Thinking…_';
 /** Errors no retry can fix: the reply cannot be shown, so the job stops. */
@@ -128,8 +128,9 @@ export class SlackSurface implements Surface {
 
   async openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>): Promise<ReplyHandle> {
     const header = commandHeader(job);
-    const toChunks = (markdown: string) => {
-      const chunks = splitMessage(markdown, this.#config.maxMessageChars - header.length).map(toSlackText);
+    const text = new StreamingSlackText();
+    const toChunks = (markdown: string, final: boolean) => {
+      const chunks = splitMessage(markdown, this.#config.maxMessageChars - header.length).map((chunk) => text.convert(chunk, final));
       chunks[0] = header + (chunks[0] ?? '');
       return chunks;
     };

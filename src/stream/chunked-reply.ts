@@ -18,7 +18,7 @@ export interface ReplyMessages {
  */
 export class ChunkedReply implements ReplyHandle {
   readonly #messages: ReplyMessages;
-  readonly #toChunks: (markdown: string) => string[];
+  readonly #toChunks: (markdown: string, final: boolean) => string[];
   readonly #ids: string[];
   readonly #save: (ids: string[]) => Promise<void>;
   /** What each message shows now; unknown after a resume, so everything is rewritten once. */
@@ -27,7 +27,7 @@ export class ChunkedReply implements ReplyHandle {
 
   constructor(
     messages: ReplyMessages,
-    toChunks: (markdown: string) => string[],
+    toChunks: (markdown: string, final: boolean) => string[],
     ids: readonly string[],
     save: (ids: string[]) => Promise<void>,
   ) {
@@ -47,7 +47,7 @@ export class ChunkedReply implements ReplyHandle {
   }
 
   async render(markdown: string, final: boolean): Promise<void> {
-    const chunks = this.#toChunks(markdown);
+    const chunks = this.#toChunks(markdown, final);
     for (const [index, text] of chunks.entries()) {
       const id = this.#ids[index];
       if (id === undefined) {

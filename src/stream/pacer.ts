@@ -10,7 +10,7 @@ export interface PacerStats {
 export interface PacerOptions {
   /** Sets the visible text; one call at a time. */
   render: (text: string, final: boolean) => Promise<void>;
-  /** Minimum time between the starts of two renders. */
+  /** Minimum time from one render's completion to the next render's start, the final one included. */
   intervalMs: number;
   /** A failed intermediate render is reported and skipped; the next one carries the newer text. */
   onRenderError?: (err: unknown) => void;
@@ -19,15 +19,17 @@ export interface PacerOptions {
 
 /**
  * Turns a stream of growing text into edits at the platform's pace: never more than one render in
- * flight, never two starts closer than `intervalMs`, always the newest text. The first text goes
- * out at once so the user sees the answer begin.
+ * flight, always the newest text, and each render starting at least `intervalMs` after the
+ * previous one reached the platform (counted from completion, so a render slowed down on the way
+ * cannot make the next one arrive too soon). The first text goes out at once so the user sees the
+ * answer begin; the final text keeps the pace too.
  */
 export class EditPacer {
   readonly #options: PacerOptions;
   readonly #now: () => number;
   #latest = '';
   #sent = '';
-  #lastStart = Number.NEGATIVE_INFINITY;
+  #lastDone = Number.NEGATIVE_INFINITY;
   #pendingSince: number | undefined;
   #inFlight: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -52,9 +54,11 @@ export class EditPacer {
     this.#finished = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#pendingSince ??= this.#now();
     await this.#inFlight;
     this.#latest = text;
-    this.#pendingSince ??= this.#now();
+    const wait = this.#wait();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     await this.#send(text, true);
   }
 
@@ -67,7 +71,6 @@ export class EditPacer {
 
   #schedule(): void {
     if (this.#inFlight || this.#timer || this.#finished || this.#latest === this.#sent) return;
-    const wait = Math.max(0, this.#lastStart + this.#options.intervalMs - this.#now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#finished) return;
@@ -77,23 +80,29 @@ export class EditPacer {
           this.#inFlight = undefined;
           this.#schedule();
         });
-    }, wait);
+    }, this.#wait());
+  }
+
+  /** How long until the next render may start. */
+  #wait(): number {
+    return Math.max(0, this.#lastDone + this.#options.intervalMs - this.#now());
   }
 
   async #send(text: string, final: boolean): Promise<void> {
     const pendingSince = this.#pendingSince;
     this.#pendingSince = undefined;
-    this.#lastStart = this.#now();
     this.#sent = text;
     try {
       await this.#options.render(text, final);
     } catch (err) {
+      this.#lastDone = this.#now();
       // Not shown: make sure the next schedule tries again with whatever is newest.
       this.#sent = '';
       this.#pendingSince ??= pendingSince;
       throw err;
     }
     const done = this.#now();
+    this.#lastDone = done;
     this.stats.edits += 1;
     this.stats.firstVisibleAt ??= done;
     if (pendingSince !== undefined) this.stats.maxVisibleLagMs = Math.max(this.stats.maxVisibleLagMs, done - pendingSince);

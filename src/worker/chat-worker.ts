@@ -20,6 +20,11 @@ import type { SentimentSummary } from '../sentiment/store.ts';
 import type { ReplyHandle, Surface, SurfaceRegistry } from '../surface.ts';
 import { loadingDelayMs, rateLimitDelayMs, transientBackoffMs } from './retry-policy.ts';
 
+/** Workers lost while holding one job before it is given up. */
+const MAX_STALLS = 10;
+/** BullMQ's message for a job failed by the stalled-job checker. */
+const STALLED_TOO_OFTEN = /stalled more than allowable limit/i;
+
 /** How soon a job whose conversation is busy looks again. */
 const ORDER_POLL_MS = 250;
 /** How often the thinking status offers its elapsed time (the pacer drops repeats). */
@@ -101,6 +106,16 @@ export class ChatProcessor {
   constructor(deps: ChatWorkerDeps, options: ChatWorkerOptions) {
     this.#deps = deps;
     this.#options = options;
+  }
+
+  /** A job failed outside the processor (stalled too often): the user is told, the conversation moves on. */
+  async abandon(job: Job<ChatJob>): Promise<void> {
+    const data = chatJobSchema.parse(job.data);
+    this.#deps.metrics.job('chat', 'failed');
+    await this.#deps.order.leave(conversationKey(data), data.id);
+    const surface = this.#deps.surfaces.get(data.platform);
+    const reply = await surface?.openReply(data, async () => undefined);
+    await reply?.render(notices.failed, true);
   }
 
   /**
@@ -370,12 +385,18 @@ export function createChatWorker(deps: ChatWorkerDeps, options: ChatWorkerOption
     // A killed worker's job is picked up by another after about one lock period.
     lockDuration: options.lockMs,
     stalledInterval: options.lockMs,
-    maxStalledCount: 3,
+    // Each stall is a worker lost while holding the job; after this many, the job is given up (below).
+    maxStalledCount: MAX_STALLS,
     ...(options.rateLimit ? { limiter: { max: options.rateLimit.max, duration: options.rateLimit.windowMs } } : {}),
     settings: { backoffStrategy: (attemptsMade: number) => transientBackoffMs(attemptsMade) },
   });
   worker.on('failed', (job, err) => {
-    if (job && !(err instanceof DelayedError)) deps.logger.warn({ jobId: job.id, err: err.message }, 'chat job failed');
+    if (!job || err instanceof DelayedError) return;
+    deps.logger.warn({ jobId: job.id, err: err.message }, 'chat job failed');
+    // BullMQ failed it without our processor running: tell the user in the reply they were watching.
+    if (STALLED_TOO_OFTEN.test(err.message)) {
+      processor.abandon(job).catch((abandonErr: unknown) => deps.logger.warn({ err: abandonErr, jobId: job.id }, 'could not tell the user'));
+    }
   });
   worker.on('error', (err) => deps.logger.error({ err }, 'chat worker error'));
   return { worker, processor };

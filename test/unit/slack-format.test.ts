@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromSlackText, neutralizeBroadcasts, toSlackText } from '../../adapters/slack/format.ts';
+import { fromSlackText, neutralizeBroadcasts, StreamingSlackText, toSlackText } from '../../adapters/slack/format.ts';
 
 describe('neutralizeBroadcasts', () => {
   it.each([
@@ -37,5 +37,31 @@ describe('toSlackText', () => {
 describe('fromSlackText', () => {
   it('drops the bot mention and unescapes Slack markup', () => {
     expect(fromSlackText('<@UBOT> what is 1 &lt; 2 &amp;&amp; <https://x.dev|x>?', 'UBOT')).toBe('what is 1 < 2 && x (https://x.dev)?');
+  });
+});
+
+describe('StreamingSlackText', () => {
+  const answer = [
+    '# Steps',
+    'First **check** the [logs](https://example.com/logs).',
+    '- one\n- two',
+    '```sh\nkubectl get pods\n\nkubectl describe pod x\n```',
+    'Then _retry_ @here.',
+  ].join('\n\n');
+
+  it('converts each growing prefix like the whole-text conversion, block by block', () => {
+    const text = new StreamingSlackText();
+    for (let end = 10; end <= answer.length; end += 7) {
+      const prefix = answer.slice(0, end);
+      // Block-wise and whole-text conversion agree for self-contained blocks; the final is exact.
+      expect(text.convert(prefix, false).replace(/\s+/g, ' ')).toBe(toSlackText(prefix).replace(/\s+/g, ' '));
+    }
+    expect(text.convert(answer, true)).toBe(toSlackText(answer));
+  });
+
+  it('keeps a fenced block with blank lines in one piece', () => {
+    const converted = new StreamingSlackText().convert(answer, false);
+    expect(converted).toContain('```\nkubectl get pods\n\nkubectl describe pod x\n```');
+    expect(converted).not.toMatch(/(^|\s)@here/);
   });
 });
