@@ -1,6 +1,5 @@
 import type { PlatformAdapter } from '../../src/platform.ts';
 import type { Config, DiscordConfig } from '../../src/config.ts';
-import { startDiscordGateway } from './gateway.ts';
 import { createDiscordRest, DiscordSurface } from './surface.ts';
 
 function discordConfig(config: Config): DiscordConfig {
@@ -13,6 +12,9 @@ export const discordAdapter: PlatformAdapter = {
   enabled: (config) => config.discord !== undefined,
   createSurface: ({ config, logger }) =>
     new DiscordSurface(createDiscordRest(discordConfig(config)), discordConfig(config), logger.child({ platform: 'discord' })),
-  startGateway: (context, surface) =>
-    startDiscordGateway({ ...context, logger: context.logger.child({ platform: 'discord' }) }, discordConfig(context.config), surface),
+  // Loaded only in a gateway: a worker talks REST alone and never needs discord.js.
+  startGateway: async (context, surface) => {
+    const { startDiscordGateway } = await import('./gateway.ts');
+    return startDiscordGateway({ ...context, logger: context.logger.child({ platform: 'discord' }) }, discordConfig(context.config), surface);
+  },
 };

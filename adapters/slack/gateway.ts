@@ -1,4 +1,4 @@
-import { App, ExpressReceiver, LogLevel, SocketModeReceiver, type Logger as SlackLogger } from '@slack/bolt';
+import { App, ExpressReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { RequestHandler } from 'express';
 import type { SlackConfig } from '../../src/config.ts';
@@ -10,6 +10,7 @@ import { channelScope } from '../../src/sentiment/store.ts';
 import { runModelCommand, runPromptCommand } from '../../src/channels/commands.ts';
 import { describeSentiment } from '../../src/sentiment/report.ts';
 import { toSlackText } from './format.ts';
+import { slackLogger } from './logger.ts';
 import { normalizeAskCommand, normalizeDirectMessage, normalizeMention, normalizeThreadMessage, parseSlashCommand } from './normalize.ts';
 
 /** Slack's event and slash-command bodies are small; anything far larger is not from Slack. */
@@ -35,20 +36,6 @@ function guardEvents(accepting: () => boolean): RequestHandler {
   };
 }
 
-/** Bolt's logger interface over pino, so Bolt's own lines are JSON and redacted too. */
-function boltLogger(logger: Logger): SlackLogger {
-  const log = logger.child({ component: 'bolt' });
-  return {
-    debug: (...msg) => log.debug(msg.map(String).join(' ')),
-    info: (...msg) => log.info(msg.map(String).join(' ')),
-    warn: (...msg) => log.warn(msg.map(String).join(' ')),
-    error: (...msg) => log.error(msg.map(String).join(' ')),
-    setLevel: () => undefined,
-    getLevel: () => LogLevel.INFO,
-    setName: () => undefined,
-  };
-}
-
 /**
  * The Slack gateway: a Bolt app over Socket Mode (SLACK_APP_TOKEN set) or the HTTP Events API at
  * POST /slack/events with signatures verified. It acks at once, turns each event into a job and
@@ -67,7 +54,7 @@ export async function startSlackGateway(
     token: slack.botToken,
     botId: auth.bot_id,
     botUserId,
-    logger: boltLogger(logger),
+    logger: slackLogger(logger),
     convoStore: false as const,
     clientOptions: { slackApiUrl: slack.apiUrl },
   };
@@ -76,7 +63,7 @@ export async function startSlackGateway(
   if (slack.appToken) {
     const receiver = new SocketModeReceiver({
       appToken: slack.appToken,
-      logger: boltLogger(logger),
+      logger: slackLogger(logger),
       // Socket Mode's own client opens its connection through the same (possibly proxied) Web API.
       installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
     });
@@ -93,7 +80,7 @@ export async function startSlackGateway(
         app: context.http,
         endpoints: EVENTS_PATH,
         bodyLimit: `${BODY_LIMIT_BYTES}b`,
-        logger: boltLogger(logger),
+        logger: slackLogger(logger),
       }),
     });
     connected = true;

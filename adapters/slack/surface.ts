@@ -11,6 +11,7 @@ import type { SentimentSummary } from '../../src/sentiment/store.ts';
 import type { MessageRef, NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
 import { splitMessage } from '../../src/text/split.ts';
 import { fromSlackText, StreamingSlackText, toSlackText } from './format.ts';
+import { slackLogger } from './logger.ts';
 
 const PLACEHOLDER = '_Thinking…_';
 /** Errors no retry can fix: the reply cannot be shown, so the job stops. */
@@ -65,9 +66,10 @@ async function slackCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createSlackWebClient(config: SlackConfig): WebClient {
+export function createSlackWebClient(config: SlackConfig, logger?: Logger): WebClient {
   return new WebClient(config.botToken, {
     slackApiUrl: config.apiUrl,
+    ...(logger ? { logger: slackLogger(logger) } : {}),
     // 429s are waited out by the client (Retry-After); other failures get a short retry here and
     // then surface to the queue, which owns longer retries.
     retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
