@@ -153,19 +153,36 @@ export class ChatProcessor {
     };
     const finishTurn = () => this.#deps.order.leave(conversation, data.id);
 
-    let reply: ReplyHandle;
+    // The placeholder goes up while the prompt is built and the model starts: the model request
+    // does not wait for the platform. A reply that cannot be opened stops the model (below).
+    const replyFailed = new AbortController();
+    let replyError: unknown;
+    let opened: ReplyHandle | undefined;
+    const opening = surface.openReply(data, (messageIds) => this.#recordMessages(data, messageIds, saveProgress)).then(
+      (handle) => (opened = handle),
+      (err: unknown) => {
+        replyError = err;
+        replyFailed.abort();
+        throw err;
+      },
+    );
+    opening.catch(() => undefined); // the failure is handled where the reply is used
+    const reply: ReplyHandle = {
+      render: async (text, final) => (await opening).render(text, final),
+      get apiCalls() {
+        return opened?.apiCalls ?? 0;
+      },
+    };
+
     let turns: ModelTurn[];
     let settings: EffectiveSettings;
     let notes: string[];
     try {
-      // The placeholder and the context reads are independent round trips: overlap them.
-      const [opened, context, mood, channel] = await Promise.all([
-        surface.openReply(data, (messageIds) => this.#recordMessages(data, messageIds, saveProgress)),
+      const [context, mood, channel] = await Promise.all([
         this.#context(data, conversation, surface, log),
         this.#deps.moodOf?.(conversation),
         this.#deps.channelSettings.resolve({ platform: data.platform, workspaceId: data.workspaceId, channelId: data.channelId }),
       ]);
-      reply = opened;
       settings = channel;
       const prepared = await this.#attachments(data, settings.model, surface);
       notes = prepared.notes;
@@ -173,13 +190,7 @@ export class ChatProcessor {
       turns = buildPrompt(systemPrompt, context, prepared.text, this.#options.contextMaxChars);
       if (prepared.images.length > 0) turns[turns.length - 1] = { role: 'user', content: [{ type: 'text', text: prepared.text }, ...prepared.images] };
     } catch (err) {
-      const failure = toFailure(err);
-      // Nothing can be shown to the user without a reply; leave a platform failure to the retries.
-      if (failure.kind === 'fatal') {
-        log.error({ err }, 'cannot open a reply on the platform');
-        await finishTurn();
-        throw stop(failure.detail);
-      }
+      await opening.catch(() => undefined);
       throw err;
     }
 
@@ -208,7 +219,8 @@ export class ChatProcessor {
     let text: string;
     let shown: string;
     try {
-      for await (const part of this.#deps.model.stream(turns, { model: settings.model, signal: this.#shutdown.signal })) {
+      const signal = AbortSignal.any([this.#shutdown.signal, replyFailed.signal]);
+      for await (const part of this.#deps.model.stream(turns, { model: settings.model, signal })) {
         if (part.kind !== 'usage') firstTokenAt ??= Date.now();
         output.apply(part);
         showProgress();
@@ -226,6 +238,14 @@ export class ChatProcessor {
         this.#deps.metrics.job('chat', 'handed_back');
         await job.moveToWait(token);
         throw new WaitingError();
+      }
+      if (replyError !== undefined) {
+        // Nothing can be shown without a reply: a platform refusal stops here, anything else retries.
+        const failure = toFailure(replyError);
+        log.error({ err: replyError }, 'cannot open a reply on the platform');
+        if (failure.kind !== 'fatal') throw replyError;
+        await finishTurn();
+        throw stop(failure.detail);
       }
       const failure = toFailure(err);
       // Intermediate edits never throw here, so until the model is done a failure is the model's.

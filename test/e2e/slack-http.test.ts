@@ -216,6 +216,15 @@ describe('Slack over the HTTP Events API', () => {
     expect((await bot.queue.getJob(jobId))?.attemptsMade).toBe(2);
   }, 25_000);
 
+  it('stops at once, without retries, when Slack refuses the reply', async () => {
+    slack.failNext('chat.postMessage', { error: 'channel_not_found' });
+    const { jobId, thread } = await mention('can you post here?');
+    expect(await settled(bot.queue, jobId)).toBe('failed');
+    expect((await bot.queue.getJob(jobId))?.attemptsMade).toBe(1);
+    expect(slack.botReplies(CHANNEL, thread)).toHaveLength(0);
+    expect(hf.chatRequests.length).toBeLessThanOrEqual(1);
+  });
+
   it('tells the user at once, without retrying, when the model refuses the token', async () => {
     hf.enqueueChat({ kind: 'status', status: 401, body: { error: 'Invalid username or password.' } });
     const { jobId, thread } = await mention('hello?');
