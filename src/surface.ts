@@ -33,6 +33,14 @@ export interface MessageRef {
   messageId: string;
 }
 
+export interface OpenReplyOptions {
+  /**
+   * An earlier attempt may have posted a placeholder and died before saving its id: the surface
+   * should adopt that message rather than post a second one.
+   */
+  mayHavePosted: boolean;
+}
+
 /** The outbound seam, one per platform. The worker reaches a platform only through this. */
 export interface Surface {
   readonly platform: string;
@@ -43,7 +51,7 @@ export interface Surface {
    * or resumed job) or posts a placeholder. `saveMessageIds` is awaited after every new message so
    * that a worker killed right after posting is resumed in the same message.
    */
-  openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>): Promise<ReplyHandle>;
+  openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>, options?: OpenReplyOptions): Promise<ReplyHandle>;
   /** The conversation so far as seen on the platform, oldest first, without the job's own message. */
   conversationContext?(job: ChatJob): Promise<ChatTurn[]>;
   notice(target: NoticeTarget, kind: NoticeKind, detail: string): Promise<void>;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DiscordAPIError, HTTPError, REST } from '@discordjs/rest';
 import { Routes, type APIMessage, type APIUser } from 'discord-api-types/v10';
 import type { DiscordConfig } from '../../src/config.ts';
@@ -61,13 +62,21 @@ function channelMessages(rest: REST, job: ChatJob): ReplyMessages {
   const channel = job.reply.channelId;
   const replyTo = job.reply.threadId;
   return {
-    post: async (content) => {
+    post: async (content, index) => {
       const body = {
         content,
         allowed_mentions: NO_PINGS,
+        // Discord keeps a nonce a few minutes: a retry after a worker died between posting and
+        // saving the id gets the message it already posted, not a second one.
+        nonce: createHash('sha256').update(`${job.id}:${index}`).digest('base64url').slice(0, 25),
+        enforce_nonce: true,
         ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
       };
       const message = (await discordCall(() => rest.post(Routes.channelMessages(channel), { body }))) as APIMessage;
+      // A repeated nonce returns the message as first posted: bring it up to date.
+      if (message.content !== content) {
+        await discordCall(() => rest.patch(Routes.channelMessage(channel, message.id), { body: { content, allowed_mentions: NO_PINGS } }));
+      }
       return message.id;
     },
     edit: async (id, content) => {

@@ -8,7 +8,7 @@ import type { Logger } from '../../src/logger.ts';
 import { ChunkedReply, type ReplyMessages } from '../../src/stream/chunked-reply.ts';
 import type { SentimentLabel } from '../../src/sentiment/labels.ts';
 import type { SentimentSummary } from '../../src/sentiment/store.ts';
-import type { MessageRef, NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
+import type { MessageRef, NoticeKind, NoticeTarget, OpenReplyOptions, ReplyHandle, Surface } from '../../src/surface.ts';
 import { splitMessage } from '../../src/text/split.ts';
 import { fromSlackText, StreamingSlackText, toSlackText } from './format.ts';
 import { slackLogger } from './logger.ts';
@@ -128,8 +128,16 @@ export class SlackSurface implements Surface {
     this.editIntervalMs = config.editIntervalMs;
   }
 
-  async openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>): Promise<ReplyHandle> {
+  async openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>, options?: OpenReplyOptions): Promise<ReplyHandle> {
     const header = commandHeader(job);
+    if (options?.mayHavePosted) {
+      const orphan = await this.#orphanedPlaceholder(job, header + toSlackText(PLACEHOLDER));
+      if (orphan) {
+        this.#logger.info({ jobId: job.id, ts: orphan }, 'adopting the placeholder an earlier attempt posted');
+        await saveMessageIds([orphan]);
+        job = { ...job, progress: { ...job.progress, messageIds: [orphan] } };
+      }
+    }
     const text = new StreamingSlackText();
     const toChunks = (markdown: string, final: boolean) => {
       const chunks = splitMessage(markdown, this.#config.maxMessageChars - header.length).map((chunk) => text.convert(chunk, final));
@@ -139,6 +147,17 @@ export class SlackSurface implements Surface {
     const reply = new ChunkedReply(slackReplyMessages(this.#client, job), toChunks, job.progress.messageIds, saveMessageIds);
     if (!reply.posted) await reply.render(PLACEHOLDER, false);
     return reply;
+  }
+
+  /** The bot's placeholder for this job, if an earlier attempt posted one: in the thread, or after the command. */
+  async #orphanedPlaceholder(job: ChatJob, placeholder: string): Promise<string | undefined> {
+    const channel = job.reply.channelId;
+    const since = job.messageId ?? (job.receivedAt / 1000 - 5).toFixed(6);
+    const { messages = [] } = job.reply.threadId
+      ? await slackCall(() => this.#client.conversations.replies({ channel, ts: job.reply.threadId ?? '', oldest: since, limit: 200 }))
+      : await slackCall(() => this.#client.conversations.history({ channel, oldest: since, limit: 200 }));
+    const botUserId = await this.#ownUserId();
+    return messages.find((message) => message.user === botUserId && message.bot_id && message.text === placeholder && (message.ts ?? '') > since)?.ts;
   }
 
   async conversationContext(job: ChatJob): Promise<ChatTurn[]> {

@@ -158,7 +158,9 @@ export class ChatProcessor {
     const replyFailed = new AbortController();
     let replyError: unknown;
     let opened: ReplyHandle | undefined;
-    const opening = surface.openReply(data, (messageIds) => this.#recordMessages(data, messageIds, saveProgress)).then(
+    // Started before and nothing saved: a worker may have died between posting and saving.
+    const mayHavePosted = data.progress.messageIds.length === 0 && job.attemptsStarted > 1;
+    const opening = surface.openReply(data, (messageIds) => this.#recordMessages(data, messageIds, saveProgress), { mayHavePosted }).then(
       (handle) => (opened = handle),
       (err: unknown) => {
         replyError = err;

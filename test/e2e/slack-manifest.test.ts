@@ -17,6 +17,7 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.postEphemeral': ['chat:write'],
   'chat.getPermalink': [],
   'conversations.replies': ['channels:history', 'groups:history'],
+  'conversations.history': ['channels:history', 'groups:history', 'im:history'],
   'reactions.add': ['reactions:write'],
   'reactions.remove': ['reactions:write'],
   'files (download)': ['files:read'],
@@ -77,6 +78,8 @@ async function methodsTheSurfaceCalls(): Promise<Set<string>> {
   await reply.render('word '.repeat(300), false);
   await reply.render('short now', true);
   await surface.conversationContext(job);
+  // A resumed command looks for its own orphaned placeholder in the channel.
+  await surface.openReply({ ...job, kind: 'command', threadId: undefined, reply: { channelId: 'C1' } }, async () => undefined, { mayHavePosted: true });
   await surface.notice({ workspaceId: 'T1', channelId: 'C1', userId: 'U1' }, 'user_rate_limited', 'slow down');
   const ref = { workspaceId: 'T1', channelId: 'C1', messageId: root };
   await surface.tagSentiment(ref, undefined, 'neutral');

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDiscordRest, DiscordSurface } from '../../adapters/discord/surface.ts';
+import { createSlackWebClient, SlackSurface } from '../../adapters/slack/surface.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { ChatJob } from '../../src/jobs/chat-job.ts';
+import { createLogger } from '../../src/logger.ts';
+import type { Surface } from '../../src/surface.ts';
+import { startDiscordFake, type DiscordFake } from '../fakes/discord-server.ts';
+import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
+
+/**
+ * A worker that dies between posting the placeholder and saving its id leaves the job with no
+ * message ids; the next attempt must reuse that message, not post a second one.
+ */
+let slack: SlackFake;
+let discord: DiscordFake;
+const logger = createLogger({ level: 'silent' });
+
+function job(fields: Partial<ChatJob> & Pick<ChatJob, 'id' | 'platform' | 'channelId' | 'reply'>): ChatJob {
+  return { v: 1, kind: 'mention', workspaceId: 'W1', userId: 'U1', text: 'hi', receivedAt: Date.now(), fetchThreadContext: false, attachments: [], progress: { messageIds: [], loadingWaitMs: 0, rateLimitWaitMs: 0 }, ...fields };
+}
+
+beforeAll(async () => {
+  slack = await startSlackFake();
+  discord = await startDiscordFake();
+});
+
+afterAll(async () => {
+  await Promise.all([slack?.close(), discord?.close()]);
+});
+
+describe('a placeholder posted by an attempt that died before saving it', () => {
+  it('is adopted on Slack', async () => {
+    const config = loadConfig({ HF_TOKEN: 'hf_x', SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 's', SLACK_API_URL: slack.apiUrl }).slack!;
+    const surface = new SlackSurface(createSlackWebClient(config), config, logger);
+    const root = slack.seedMessage({ channel: 'C1', user: 'U1', text: 'hello bot' });
+    const chat = job({ id: 'slack-ev-Orphan', platform: 'slack', channelId: 'C1', threadId: root, messageId: root, reply: { channelId: 'C1', threadId: root } });
+
+    // The first attempt posts its placeholder and "dies": nothing is saved.
+    await surface.openReply(chat, async () => undefined);
+    const saved: string[][] = [];
+    const reply = await surface.openReply(chat, async (ids) => void saved.push(ids), { mayHavePosted: true });
+    await reply.render('the answer', true);
+
+    const replies = slack.botReplies('C1', root);
+    expect(replies.map((message) => message.text)).toEqual(['the answer']);
+    expect(saved[0]).toEqual([replies[0]!.ts]);
+  });
+
+  it('is the same message on Discord: posts carry a nonce Discord enforces', async () => {
+    const config = loadConfig({ HF_TOKEN: 'hf_x', DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.applicationId, DISCORD_API_URL: discord.api }).discord!;
+    const surface: Surface = new DiscordSurface(createDiscordRest(config), config, logger);
+    const question = discord.messageCreate({ channelId: '300000000000000001', authorId: '400000000000000001', content: 'hello bot' });
+    const chat = job({ id: `discord-msg-${question.id}`, platform: 'discord', channelId: '300000000000000001', reply: { channelId: '300000000000000001', threadId: question.id } });
+
+    const first = await surface.openReply(chat, async () => undefined);
+    await first.render('Thinking', false);
+    const second = await surface.openReply(chat, async () => undefined, { mayHavePosted: true });
+    await second.render('the answer', true);
+
+    const answers = discord.botMessages('300000000000000001').filter((message) => message.message_reference?.message_id === question.id && !message.deleted);
+    expect(answers.map((message) => message.content)).toEqual(['the answer']);
+  });
+});
