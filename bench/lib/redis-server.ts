@@ -3,7 +3,7 @@
  * never touches the shared Redis other tests use, and the soak can stop and restart it at will.
  */
 import { existsSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { redisAnswers } from '../../src/queue/local-redis.ts';
 import { sleep } from './clock.ts';
 import { freePort, spawnManaged, type ManagedProcess } from './procs.ts';
 
@@ -27,19 +27,6 @@ export function redisServerBinary(): string | undefined {
   return CANDIDATES.find((path) => existsSync(path));
 }
 
-async function answers(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
 export async function startPrivateRedis(options: { port?: number } = {}): Promise<PrivateRedis> {
   const binary = redisServerBinary();
   if (!binary) throw new Error('redis-server is not installed (apt-get install redis-server)');
@@ -58,7 +45,7 @@ export async function startPrivateRedis(options: { port?: number } = {}): Promis
       },
     });
     for (let tries = 0; tries < 100; tries++) {
-      if (await answers(url)) return proc;
+      if (await redisAnswers(url)) return proc;
       if (!proc.running) break;
       await sleep(50);
     }

@@ -8,7 +8,8 @@ export interface RedisAvailability {
   stop?: () => Promise<void>;
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Whether a Redis answers PING at `url` right now (no retries). */
+export async function redisAnswers(url: string): Promise<boolean> {
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => undefined);
   try {
@@ -28,7 +29,7 @@ const isLoopback = (host: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].
  * URL, starts a throwaway `redis-server` (no persistence) for the life of this process.
  */
 export async function ensureRedis(url: string, options: { autostart: boolean }): Promise<RedisAvailability> {
-  if (await answers(url)) return { url };
+  if (await redisAnswers(url)) return { url };
   const parsed = new URL(url);
   if (!options.autostart || !isLoopback(parsed.hostname)) {
     throw new Error(`Redis is not reachable at ${parsed.host}. Start it, or point REDIS_URL at one.`);
@@ -47,7 +48,7 @@ export async function ensureRedis(url: string, options: { autostart: boolean }):
     );
   }
   for (let tries = 0; tries < 50; tries++) {
-    if (await answers(url)) {
+    if (await redisAnswers(url)) {
       return {
         url,
         stop: async () => {
