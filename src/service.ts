@@ -11,7 +11,7 @@ import { ReplyIndex } from './conversation/reply-index.ts';
 import { createHttpApp } from './http.ts';
 import { Intake } from './intake.ts';
 import { UserRateLimiter } from './limits/user-rate.ts';
-import { createHfChatModel, type ChatModel } from './llm/hf-chat.ts';
+import { createHfChatModel } from './llm/hf-chat.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import type { PlatformAdapter } from './platform.ts';
@@ -34,11 +34,6 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-export interface ServiceOptions {
-  /** Replaces the Hugging Face model (tests, benchmarks). */
-  model?: ChatModel;
-}
-
 /** How often a worker whose platform credentials failed verification asks again. */
 const REVERIFY_MS = 30_000;
 
@@ -52,7 +47,6 @@ export async function startService(
   config: Config,
   platformAdapters: PlatformAdapter[],
   logger: Logger,
-  options: ServiceOptions = {},
 ): Promise<Service> {
   const stops: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
@@ -113,16 +107,14 @@ export async function startService(
         logger.warn('no HF_TOKEN: the playground answers with the offline demo model, not a real one');
       }
       const hf = demo ? { ...config.hf, token: 'demo', baseUrl: demo.baseUrl, inferenceUrl: demo.inferenceUrl } : config.hf;
-      const model =
-        options.model ??
-        createHfChatModel({
-          baseUrl: hf.baseUrl,
-          token: hf.token ?? '',
-          model: hf.chatModel,
-          maxTokens: hf.maxTokens,
-          timeoutMs: hf.timeoutMs,
-          streamIdleTimeoutMs: hf.streamIdleTimeoutMs,
-        });
+      const model = createHfChatModel({
+        baseUrl: hf.baseUrl,
+        token: hf.token ?? '',
+        model: hf.chatModel,
+        maxTokens: hf.maxTokens,
+        timeoutMs: hf.timeoutMs,
+        streamIdleTimeoutMs: hf.streamIdleTimeoutMs,
+      });
       const workerRedis = createRedis(config.redis.url, 'hfbot-worker', config.redis.cluster);
       const chat = createChatWorker(
         {
