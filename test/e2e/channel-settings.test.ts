@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ChannelSettingsStore } from '../../src/channels/settings.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
+import { createRedis, keyspace } from '../../src/queue/redis.ts';
 import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
 import { eventCallback, postSignedEvent, slashCommandForm } from '../fakes/slack-signing.ts';
@@ -101,6 +103,27 @@ describe('per-channel settings', () => {
     const heard = await say('and now?', 'EvHeard');
     expect(await settled(bot.queue, heard)).toBe('completed');
     expect(slack.botReplies('C0SETTINGS', root).at(-1)?.text).toMatch(/^Echo: and now\?/);
+  });
+});
+
+describe('settings precedence', () => {
+  it('takes a channel entry over its guild’s, the file over stored settings, and defaults last', async () => {
+    const redis = createRedis(bot.config.redis.url, 'test');
+    const file = [
+      { platform: 'discord' as const, guild: 'G1', model: 'org/guild-model', answerWithoutMention: true },
+      { platform: 'discord' as const, channel: 'C2', model: 'org/channel-model' },
+    ];
+    const store = new ChannelSettingsStore(redis, keyspace(uniquePrefix('precedence')), { model: 'org/default', systemPrompt: 'default prompt' }, file);
+    const inGuild = await store.resolve({ platform: 'discord', workspaceId: 'G1', channelId: 'C1' });
+    expect(inGuild).toMatchObject({ model: 'org/guild-model', answerWithoutMention: true, pinnedByFile: true, customModel: true });
+    expect(await store.resolve({ platform: 'discord', workspaceId: 'G1', channelId: 'C2' })).toMatchObject({ model: 'org/channel-model', answerWithoutMention: true });
+    await expect(store.update({ platform: 'discord', workspaceId: 'G1', channelId: 'C1' }, { model: 'org/x' })).rejects.toThrow(/settings file/);
+    const elsewhere = { platform: 'discord', workspaceId: 'G9', channelId: 'C9' };
+    expect(await store.resolve(elsewhere)).toMatchObject({ model: 'org/default', systemPrompt: 'default prompt', pinnedByFile: false, customModel: false });
+    await store.update(elsewhere, { model: 'org/stored', systemPrompt: 'stored prompt' });
+    await store.update(elsewhere, { model: undefined });
+    expect(await store.resolve(elsewhere)).toMatchObject({ model: 'org/default', systemPrompt: 'stored prompt' });
+    await redis.quit();
   });
 });
 
