@@ -11,7 +11,7 @@ export const STYLE_MAX_CHARS = { slack: 3900, discord: 2000 } as const;
 const PLACEHOLDER = '_Thinking…_';
 
 export function asChannel(id: string): PlaygroundChannel {
-  return (PLAYGROUND_CHANNELS as readonly string[]).includes(id) ? (id as PlaygroundChannel) : 'general';
+  return PLAYGROUND_CHANNELS.find((channel) => channel === id) ?? 'general';
 }
 
 export interface PlaygroundSurfaceOptions {
