@@ -71,7 +71,7 @@ export class Intake {
       };
     }
     await this.#deps.queue.enqueue(job);
-    if (job.kind !== 'dm') await this.#deps.participation.mark(conversationKey({ ...job, threadId: job.threadId }));
+    if (job.kind !== 'dm') await this.#deps.participation.mark(conversationKey(job));
     // The answer is queued; losing its sentiment score must not turn into an error for the user.
     await this.#deps.sentiment?.fromChat(job).catch((err: unknown) => this.#deps.logger.warn({ err, jobId: job.id }, 'could not queue sentiment'));
     return { status: 'queued' };

@@ -111,14 +111,14 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
       });
       return;
     }
-    await history.clear(conversationKey({ platform: 'discord', workspaceId: DM_WORKSPACE, channelId: interaction.channelId, threadId: undefined }));
+    await history.clear(conversationKey({ platform: 'discord', workspaceId: DM_WORKSPACE, channelId: interaction.channelId }));
     await interaction.reply({ content: 'Done: I’ve forgotten our conversation. The next message starts afresh.', flags: MessageFlags.Ephemeral });
   };
 
   const onSentiment = async (interaction: ChatInputCommandInteraction) => {
     const scope = interaction.guildId
       ? channelScope('discord', interaction.guildId, interaction.channelId)
-      : conversationKey({ platform: 'discord', workspaceId: DM_WORKSPACE, channelId: interaction.channelId, threadId: undefined });
+      : conversationKey({ platform: 'discord', workspaceId: DM_WORKSPACE, channelId: interaction.channelId });
     const where = interaction.guildId ? 'this channel' : 'our conversation';
     const content = describeSentiment(where, await sentiment.read(scope), (label) => discord.sentimentEmoji[label]);
     await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });

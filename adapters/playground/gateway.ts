@@ -45,14 +45,14 @@ export async function startPlaygroundGateway(context: GatewayContext, store: Pla
       return verdict.status === 'rejected' ? notice(input, verdict.notice.text) : undefined;
     }
     if (name === 'reset') {
-      await history.clear(conversationKey({ platform: 'playground', workspaceId: PLAYGROUND_WORKSPACE, channelId: 'dm', threadId: undefined }));
+      await history.clear(conversationKey({ platform: 'playground', workspaceId: PLAYGROUND_WORKSPACE, channelId: 'dm' }));
       return notice(input, 'Done: I’ve forgotten our DM conversation. The next message starts afresh.');
     }
     if (name === 'sentiment') {
       const scope = input.threadId
         ? conversationKey({ platform: 'playground', workspaceId: PLAYGROUND_WORKSPACE, channelId: input.channel, threadId: input.threadId })
         : input.channel === 'dm'
-          ? conversationKey({ platform: 'playground', workspaceId: PLAYGROUND_WORKSPACE, channelId: 'dm', threadId: undefined })
+          ? conversationKey({ platform: 'playground', workspaceId: PLAYGROUND_WORKSPACE, channelId: 'dm' })
           : channelScope('playground', PLAYGROUND_WORKSPACE, input.channel);
       const where = input.threadId ? 'this thread' : input.channel === 'dm' ? 'our conversation' : 'this channel';
       return notice(input, describeSentiment(where, await sentiment.read(scope), (label) => TAG_EMOJI[label]));

@@ -129,7 +129,7 @@ export async function startSlackGateway(
     const parsed = parseSlashCommand(command);
     if (!parsed) return ack();
     await history.clear(
-      conversationKey({ platform: 'slack', workspaceId: parsed.team_id, channelId: parsed.channel_id, threadId: undefined }),
+      conversationKey({ platform: 'slack', workspaceId: parsed.team_id, channelId: parsed.channel_id }),
     );
     await ack({ response_type: 'ephemeral', text: 'Done: I’ve forgotten our conversation here. The next message starts afresh.' });
   });
@@ -140,7 +140,7 @@ export async function startSlackGateway(
     // Slash commands do not say which thread they were typed in: report the channel, or the DM.
     const isDm = parsed.channel_id.startsWith('D');
     const scope = isDm
-      ? conversationKey({ platform: 'slack', workspaceId: parsed.team_id, channelId: parsed.channel_id, threadId: undefined })
+      ? conversationKey({ platform: 'slack', workspaceId: parsed.team_id, channelId: parsed.channel_id })
       : channelScope('slack', parsed.team_id, parsed.channel_id);
     const text = describeSentiment(isDm ? 'our conversation' : 'this channel', await sentiment.read(scope), (label) => `:${slack.sentimentEmoji[label]}:`);
     await ack({ response_type: 'ephemeral', text: toSlackText(text) });

@@ -61,6 +61,6 @@ export type ChatJob = z.infer<typeof chatJobSchema>;
 export type NewChatJob = z.input<typeof chatJobSchema>;
 
 /** The key one conversation's history and ordering hang on. */
-export function conversationKey(job: Pick<ChatJob, 'platform' | 'workspaceId' | 'channelId' | 'threadId'>): string {
+export function conversationKey(job: { platform: string; workspaceId: string; channelId: string; threadId?: string | undefined }): string {
   return [job.platform, job.workspaceId, job.channelId, job.threadId ?? '-'].join(':');
 }

@@ -40,3 +40,9 @@ export function retryAfterMsFromHeaders(headers: Headers | undefined, now = Date
   if (reset?.[1]) return Number(reset[1]) * 1000;
   return undefined;
 }
+
+/** The failure behind any error: classified where it arose, else a transient one. */
+export function failureOf(err: unknown): Failure {
+  if (err instanceof ClassifiedError) return err.failure;
+  return { kind: 'transient', detail: err instanceof Error ? err.message : String(err) };
+}

@@ -23,7 +23,7 @@ export function sentimentJobForChat(chat: NewChatJob): NewSentimentJob {
     platform: chat.platform,
     workspaceId: chat.workspaceId,
     channelId: chat.channelId,
-    conversation: conversationKey({ ...chat, threadId: chat.threadId }),
+    conversation: conversationKey(chat),
     // A mention's thread root carries the tag; DMs and slash-command exchanges have no root to tag.
     tagMessageId: chat.kind === 'mention' ? chat.threadId : undefined,
     messageId: chat.messageId ?? chat.id,

@@ -1,6 +1,6 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { RedisConnection } from '../queue/redis.ts';
-import { ClassifiedError } from '../llm/failures.ts';
+import { ClassifiedError, failureOf } from '../llm/failures.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SurfaceRegistry } from '../surface.ts';
@@ -68,7 +68,7 @@ export class SentimentProcessor {
     try {
       return await classify(data.text);
     } catch (err) {
-      const failure = err instanceof ClassifiedError ? err.failure : ({ kind: 'transient', detail: String(err) } as const);
+      const failure = failureOf(err);
       this.#deps.metrics.hfError(err instanceof ClassifiedError ? err.status : undefined, failure.kind);
       const fallBack = () => {
         logger.warn({ jobId: job.id, failure }, 'sentiment model unavailable; scoring with the lexicon');

@@ -4,7 +4,7 @@ import { buildPrompt } from '../conversation/prompt.ts';
 import type { ConversationHistory } from '../conversation/history.ts';
 import type { ConversationOrder } from '../conversation/order.ts';
 import { chatJobSchema, conversationKey, type ChatJob, type ChatProgress } from '../jobs/chat-job.ts';
-import { ClassifiedError, type Failure } from '../llm/failures.ts';
+import { ClassifiedError, failureOf, type Failure } from '../llm/failures.ts';
 import { ChatOutput } from '../llm/chat-output.ts';
 import type { ChatModel, ChatTurn, ModelTurn } from '../llm/hf-chat.ts';
 import { prepareAttachments, type PreparedMessage } from '../attachments/prepare.ts';
@@ -207,17 +207,19 @@ export class ChatProcessor {
     let thinkingSince: number | undefined;
     let modelDone = false;
     // The answer once it has begun; until then, while the model reasons, how long it has been at it.
+    // The elapsed-time ticker runs only while a model is thinking: most answers never start it.
+    let ticker: NodeJS.Timeout | undefined;
     const showProgress = () => {
       if (output.thinking) {
         thinkingSince ??= Date.now();
+        ticker ??= setInterval(showProgress, THINKING_TICK_MS);
         pacer.push(thinkingStatus(Date.now() - thinkingSince));
-      } else if (output.answer.trim()) {
-        pacer.push(output.answer);
+      } else {
+        clearInterval(ticker);
+        ticker = undefined;
+        if (output.answer.trim()) pacer.push(output.answer);
       }
     };
-    const ticker = setInterval(() => {
-      if (output.thinking) showProgress();
-    }, THINKING_TICK_MS);
     let text: string;
     let shown: string;
     try {
@@ -243,13 +245,13 @@ export class ChatProcessor {
       }
       if (replyError !== undefined) {
         // Nothing can be shown without a reply: a platform refusal stops here, anything else retries.
-        const failure = toFailure(replyError);
+        const failure = failureOf(replyError);
         log.error({ err: replyError }, 'cannot open a reply on the platform');
         if (failure.kind !== 'fatal') throw replyError;
         await finishTurn();
         throw stop(failure.detail);
       }
-      const failure = toFailure(err);
+      const failure = failureOf(err);
       // Intermediate edits never throw here, so until the model is done a failure is the model's.
       if (!modelDone) this.#deps.metrics.hfError(err instanceof ClassifiedError ? err.status : undefined, failure.kind);
       log.warn({ failure, attemptsMade: job.attemptsMade }, 'chat job interrupted');
@@ -284,19 +286,19 @@ export class ChatProcessor {
       },
       'answered',
     );
-    return { outcome: 'answered', chars: text.length, edits: pacer.stats.edits, maxVisibleLagMs: pacer.stats.maxVisibleLagMs };
+    return { outcome: 'answered', chars: text.length, edits, maxVisibleLagMs: pacer.stats.maxVisibleLagMs };
   }
 
   /** The message's files, read for the model: text inlined, images for a vision model, notes for the rest. */
   async #attachments(data: ChatJob, model: string, surface: Surface): Promise<PreparedMessage> {
     if (data.attachments.length === 0) return { text: data.text, images: [], notes: [] };
-    const { visionModels, maxBytes, ...limits } = this.#options.attachments;
+    const { visionModels, ...limits } = this.#options.attachments;
     return prepareAttachments(data.text, data.attachments, {
       model,
       vision: visionModels.has(model.split(':')[0] ?? model),
-      limits: { ...limits, maxBytes },
+      limits,
       download: (attachment) =>
-        surface.download ? surface.download(attachment, maxBytes) : Promise.reject(new Error('this platform cannot download files')),
+        surface.download ? surface.download(attachment, limits.maxBytes) : Promise.reject(new Error('this platform cannot download files')),
     });
   }
 
@@ -352,9 +354,9 @@ export class ChatProcessor {
       await helpers.finishTurn();
       throw stop(failure.detail);
     };
-    const delay = async (ms: number, patch: Partial<ChatProgress>, notice: string): Promise<never> => {
-      if (failure.kind === 'loading' || failure.kind === 'rate_limited') metrics.modelWait(failure.kind, ms);
-      metrics.job('chat', failure.kind === 'loading' ? 'delayed_loading' : 'delayed_rate_limit');
+    const delay = async (reason: 'loading' | 'rate_limited', ms: number, patch: Partial<ChatProgress>, notice: string): Promise<never> => {
+      metrics.modelWait(reason, ms);
+      metrics.job('chat', reason === 'loading' ? 'delayed_loading' : 'delayed_rate_limit');
       await show(notice, false);
       await helpers.saveProgress(patch);
       await job.moveToDelayed(Date.now() + ms, token);
@@ -367,13 +369,13 @@ export class ChatProcessor {
         const ms = loadingDelayMs(failure.estimatedMs, data.progress.loadingWaitMs);
         const waited = data.progress.loadingWaitMs + ms;
         if (waited > maxWait) return giveUp(notices.gaveUpWarming(Math.round(maxWait / 60_000)));
-        return delay(ms, { loadingWaitMs: waited }, notices.warming(Math.ceil(ms / 1000)));
+        return delay('loading', ms, { loadingWaitMs: waited }, notices.warming(Math.ceil(ms / 1000)));
       }
       case 'rate_limited': {
         const ms = rateLimitDelayMs(failure.retryAfterMs, data.progress.rateLimitWaitMs);
         const waited = data.progress.rateLimitWaitMs + ms;
         if (waited > maxWait) return giveUp(notices.failed);
-        return delay(ms, { rateLimitWaitMs: waited }, notices.busy(Math.ceil(ms / 1000)));
+        return delay('rate_limited', ms, { rateLimitWaitMs: waited }, notices.busy(Math.ceil(ms / 1000)));
       }
       case 'transient': {
         const attempts = job.opts.attempts ?? 1;
@@ -388,10 +390,6 @@ export class ChatProcessor {
   }
 }
 
-function toFailure(err: unknown): Failure {
-  if (err instanceof ClassifiedError) return err.failure;
-  return { kind: 'transient', detail: err instanceof Error ? err.message : String(err) };
-}
 
 export interface ChatWorker {
   worker: Worker<ChatJob, ChatResult>;
