@@ -205,7 +205,7 @@ export class SlackSurface implements Surface {
   }
 
   async verify(): Promise<void> {
-    this.#botUserId = (await slackCall(() => this.#client.auth.test())).user_id;
+    await this.#ownUserId();
   }
 
   async tagSentiment(root: MessageRef, previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void> {
