@@ -16,6 +16,8 @@ COPY --chown=node:node package.json ./
 COPY --chown=node:node src ./src
 COPY --chown=node:node adapters ./adapters
 COPY --chown=node:node bin ./bin
+# The offline demo model (playground without HF_TOKEN) is the fake HF server.
+COPY --chown=node:node fakes/hf ./fakes/hf
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \

@@ -11,9 +11,9 @@
  * Every message the bot posts or edits is printed here as the platform would show it.
  */
 import { createInterface } from 'node:readline';
-import { startDiscordFake } from '../test/fakes/discord-server.ts';
-import { startHfFake } from '../test/fakes/hf-server.ts';
-import { startSlackFake } from '../test/fakes/slack-server.ts';
+import { startDiscordFake } from '../fakes/discord/server.ts';
+import { startHfFake } from '../fakes/hf/server.ts';
+import { startSlackFake } from '../fakes/slack/server.ts';
 
 const HF_PORT = Number(process.env.FAKE_HF_PORT ?? 8781);
 const SLACK_PORT = Number(process.env.FAKE_SLACK_PORT ?? 8782);

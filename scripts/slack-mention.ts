@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { eventCallback, postSignedEvent } from '../test/fakes/slack-signing.ts';
+import { eventCallback, postSignedEvent } from '../fakes/slack/signing.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

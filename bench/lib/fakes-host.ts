@@ -7,8 +7,8 @@
  * It watches the Slack fake's call log as it grows and reports, for each reply, when its first
  * model text and its final text arrived, and how many Web API calls and edits it took.
  */
-import { startHfFake, type ChatStep } from '../../test/fakes/hf-server.ts';
-import { startSlackFake, type FakeCall } from '../../test/fakes/slack-server.ts';
+import { startHfFake, type ChatStep } from '../../fakes/hf/server.ts';
+import { startSlackFake, type FakeCall } from '../../fakes/slack/server.ts';
 import { usePreciseDateNow } from './clock.ts';
 import { answerTokens, finalText, type ModelProfile } from './model-profile.ts';
 import type { HostCommand, HostMessage, ReplyRecord } from './fakes-protocol.ts';

@@ -3,7 +3,7 @@
  * answer is final on the fake Slack before sending the next. Each conversation has its own channel
  * and each mention starts its own thread, as independent users would.
  */
-import { eventCallback, postSignedEvent } from '../../test/fakes/slack-signing.ts';
+import { eventCallback, postSignedEvent } from '../../fakes/slack/signing.ts';
 import { preciseNow } from './clock.ts';
 import type { FakesHost } from './fakes-client.ts';
 import type { ReplyRecord } from './fakes-protocol.ts';

@@ -8,7 +8,7 @@
  *   frame, or the connection dropped after some tokens); its retry streams normally. Every
  *   question can therefore still be answered within the retry budget, so any loss is the service's.
  */
-import type { ChatRequestRecord, ChatStep, HfFake } from '../../test/fakes/hf-server.ts';
+import type { ChatRequestRecord, ChatStep, HfFake } from '../../fakes/hf/server.ts';
 
 export type HfPhase = 'normal' | 'loading' | 'rate_limited' | 'stream_errors';
 

@@ -3,7 +3,7 @@
  * and DMs, each in its own DM), Slack's redeliveries of some of them, and payloads that must never
  * be answered: a wrong signature, a stale timestamp, malformed JSON and a body over 256 kB.
  */
-import { eventCallback, postSignedEvent } from '../../test/fakes/slack-signing.ts';
+import { eventCallback, postSignedEvent } from '../../fakes/slack/signing.ts';
 import { expectedAnswer } from './soak-model.ts';
 
 export const FORGED_CHANNEL = 'C0FORGED';

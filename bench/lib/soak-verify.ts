@@ -3,8 +3,8 @@
  * each valid event, the bot messages where its answer belongs; for each forged payload, whether
  * anything answered it.
  */
-import type { ChatRequestRecord } from '../../test/fakes/hf-server.ts';
-import type { FakeMessage } from '../../test/fakes/slack-server.ts';
+import type { ChatRequestRecord } from '../../fakes/hf/server.ts';
+import type { FakeMessage } from '../../fakes/slack/server.ts';
 import { FORGED_CHANNEL, FORGED_WORD, type ValidEvent } from './soak-traffic.ts';
 
 export type Outcome =

@@ -1,4 +1,4 @@
-import type { ChatRequestRecord } from '../../test/fakes/hf-server.ts';
+import type { ChatRequestRecord } from '../../fakes/hf/server.ts';
 
 export interface DemoModel {
   /** OpenAI-compatible base URL of the demo chat model. */
@@ -31,7 +31,7 @@ function lastUserText(request: ChatRequestRecord): string {
  */
 export async function startDemoModel(): Promise<DemoModel> {
   // Loaded only here: a deployment with a token never runs it (the production image leaves it out).
-  const { startHfFake } = await import('../../test/fakes/hf-server.ts');
+  const { startHfFake } = await import('../../fakes/hf/server.ts');
   const fake = await startHfFake({ defaultTokenDelayMs: 40 });
   fake.setDefaultChat((request) => ({ kind: 'stream', text: demoAnswer(lastUserText(request)), firstTokenDelayMs: 300 }));
   fake.enqueueChat({ kind: 'loading', shape: 'legacy', estimatedTime: 3 });

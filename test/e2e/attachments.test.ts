@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startDiscordFake, type DiscordFake } from '../fakes/discord-server.ts';
-import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
-import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
-import { eventCallback, postSignedEvent, slashCommandForm } from '../fakes/slack-signing.ts';
+import { startDiscordFake, type DiscordFake } from '../../fakes/discord/server.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
+import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
+import { eventCallback, postSignedEvent, slashCommandForm } from '../../fakes/slack/signing.ts';
 import { hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 /** A 1×1 PNG. */

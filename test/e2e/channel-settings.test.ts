@@ -3,9 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChannelSettingsStore } from '../../src/channels/settings.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { createRedis, keyspace } from '../../src/queue/redis.ts';
-import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
-import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
-import { eventCallback, postSignedEvent, slashCommandForm } from '../fakes/slack-signing.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
+import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
+import { eventCallback, postSignedEvent, slashCommandForm } from '../../fakes/slack/signing.ts';
 import { hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const FILE = fileURLToPath(new URL('../fixtures/channels.yaml', import.meta.url));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startDiscordFake, type DiscordFake } from '../fakes/discord-server.ts';
-import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
+import { startDiscordFake, type DiscordFake } from '../../fakes/discord/server.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { discordEnv, eventually, hfEnv, settled, sleep, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const GUILD = '200000000000000001';

@@ -5,8 +5,8 @@ import { loadConfig } from '../../src/config.ts';
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Surface } from '../../src/surface.ts';
-import { startDiscordFake, type DiscordFake } from '../fakes/discord-server.ts';
-import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
+import { startDiscordFake, type DiscordFake } from '../../fakes/discord/server.ts';
+import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
 
 /**
  * A worker that dies between posting the placeholder and saving its id leaves the job with no

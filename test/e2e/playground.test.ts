@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { eventually, secrets, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 /** Debian's Chromium (apt-get install chromium); `.ci/run` installs it when missing. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
-import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
-import { eventCallback, postSignedEvent } from '../fakes/slack-signing.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
+import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
+import { eventCallback, postSignedEvent } from '../../fakes/slack/signing.ts';
 import { eventually, hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 import { spawnWorker } from '../support/worker-process.ts';
 

@@ -3,9 +3,9 @@
  * one fake HF router sending reasoning in each wire shape.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
-import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
-import { eventCallback, postSignedEvent } from '../fakes/slack-signing.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
+import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
+import { eventCallback, postSignedEvent } from '../../fakes/slack/signing.ts';
 import { hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const CHANNEL = 'C0REASON';

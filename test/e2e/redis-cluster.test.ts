@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
-import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
-import { eventCallback, postSignedEvent } from '../fakes/slack-signing.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
+import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
+import { eventCallback, postSignedEvent } from '../../fakes/slack/signing.ts';
 import { eventually, hfEnv, secrets, settled, slackEnv, startTestService, type RunningTestService } from '../support/service.ts';
 
 let node: ChildProcess | undefined;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOT_PERMISSIONS } from '../../adapters/discord/invite.ts';
-import { startDiscordFake, type DiscordFake } from '../fakes/discord-server.ts';
+import { startDiscordFake, type DiscordFake } from '../../fakes/discord/server.ts';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/register-commands.ts', import.meta.url));
 const run = promisify(execFile);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDiscordFake, type DiscordFake } from '../fakes/discord-server.ts';
-import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
-import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
-import { eventCallback, postSignedEvent } from '../fakes/slack-signing.ts';
+import { startDiscordFake, type DiscordFake } from '../../fakes/discord/server.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
+import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
+import { eventCallback, postSignedEvent } from '../../fakes/slack/signing.ts';
 import { discordEnv, eventually, hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 import { spawnWorker } from '../support/worker-process.ts';
 

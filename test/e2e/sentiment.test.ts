@@ -3,10 +3,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { conversationKey } from '../../src/jobs/chat-job.ts';
 import { keyspace } from '../../src/queue/redis.ts';
 import { channelScope, SentimentStore } from '../../src/sentiment/store.ts';
-import { startDiscordFake, type DiscordFake } from '../fakes/discord-server.ts';
-import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
-import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
-import { eventCallback, postSignedEvent, slashCommandForm } from '../fakes/slack-signing.ts';
+import { startDiscordFake, type DiscordFake } from '../../fakes/discord/server.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
+import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
+import { eventCallback, postSignedEvent, slashCommandForm } from '../../fakes/slack/signing.ts';
 import { discordEnv, eventually, hfEnv, secrets, slackEnv, sleep, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const TEAM = 'T0FAKE';

@@ -6,7 +6,7 @@ import { createSlackWebClient, SlackSurface } from '../../adapters/slack/surface
 import { loadConfig } from '../../src/config.ts';
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
 import { createLogger } from '../../src/logger.ts';
-import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
+import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
 
 /** The scopes each Web API method the bot calls needs (https://api.slack.com/methods). */
 const METHOD_SCOPES: Record<string, string[]> = {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
-import { startSlackFake, type SlackFake } from '../fakes/slack-server.ts';
-import { eventCallback } from '../fakes/slack-signing.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
+import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
+import { eventCallback } from '../../fakes/slack/signing.ts';
 import { hfEnv, secrets, settled, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const CHANNEL = 'C0SOCKET';

@@ -15,7 +15,7 @@ import {
   type SendableChannels,
 } from 'discord.js';
 import { REST, RateLimitError } from '@discordjs/rest';
-import { startDiscordFake, type DiscordFake } from './discord-server.ts';
+import { startDiscordFake, type DiscordFake } from '../../fakes/discord/server.ts';
 
 const BOT_ID = '100000000000000001';
 const GUILD_ID = '200000000000000001';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { startHfFake, splitTokens, type ChatStep, type HfFake } from './hf-server.ts';
+import { startHfFake, splitTokens, type ChatStep, type HfFake } from '../../fakes/hf/server.ts';
 
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 

@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { App, ExpressReceiver, LogLevel } from '@slack/bolt';
 import { ErrorCode, WebClient, WebClientEvent } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSlackFake, type SlackFake } from './slack-server.ts';
-import { eventCallback, postSignedEvent, slashCommandForm, slashCommandPayload } from './slack-signing.ts';
+import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
+import { eventCallback, postSignedEvent, slashCommandForm, slashCommandPayload } from '../../fakes/slack/signing.ts';
 
 const CHANNEL = 'C0TEST';
 const HUMAN = 'U0HUMAN';

@@ -4,7 +4,7 @@ import { createHfChatModel, type ChatPart } from '../../src/llm/hf-chat.ts';
 import { composeReply, reasoningAppendix, stripReasoningAppendix, SUMMARY_CHARS, thinkingStatus } from '../../src/llm/reasoning-display.ts';
 import { reasoningOfDelta, ThinkSplitter, type SplitPart, type ThinkSplitterOptions } from '../../src/llm/reasoning.ts';
 import { splitMessage } from '../../src/text/split.ts';
-import { startHfFake, type HfFake } from '../fakes/hf-server.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 
 /** Feeds `chunks` through a splitter; returns the parts and the answer as it stood after each chunk. */
 function run(chunks: string[], options: ThinkSplitterOptions = {}, end: { truncated?: boolean } = {}) {

@@ -25,7 +25,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { SLACK_FAKE_DEFAULTS } from './slack-signing.ts';
+import { SLACK_FAKE_DEFAULTS } from './signing.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
