@@ -64,6 +64,7 @@ export const envSchema = z.object({
   PLAYGROUND_STYLE: z.enum(['slack', 'discord']).default('slack'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   REDIS_AUTOSTART: bool(true),
+  REDIS_DATA_DIR: z.string().min(1).default('.redis'),
   REDIS_CLUSTER: bool(false),
   QUEUE_PREFIX: z
     .string()
@@ -183,7 +184,8 @@ export interface Config {
   adminPassword: string | undefined;
   /** The local chat page; `demoModel` when there is no HF token (offline demo answers). */
   playground: { style: 'slack' | 'discord'; demoModel: boolean } | undefined;
-  redis: { url: string; autostart: boolean; cluster: boolean; prefix: string };
+  /** `dataDir`: where an autostarted redis-server keeps its append-only file. */
+  redis: { url: string; autostart: boolean; dataDir: string; cluster: boolean; prefix: string };
   hf: {
     token: string | undefined;
     baseUrl: string;
@@ -305,7 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     adminPassword: e.ADMIN_PASSWORD,
     playground: playground ? { style: e.PLAYGROUND_STYLE, demoModel: !e.HF_TOKEN } : undefined,
-    redis: { url: e.REDIS_URL, autostart: e.REDIS_AUTOSTART && !e.REDIS_CLUSTER, cluster: e.REDIS_CLUSTER, prefix: e.QUEUE_PREFIX },
+    redis: { url: e.REDIS_URL, autostart: e.REDIS_AUTOSTART && !e.REDIS_CLUSTER, dataDir: e.REDIS_DATA_DIR, cluster: e.REDIS_CLUSTER, prefix: e.QUEUE_PREFIX },
     hf: {
       token: e.HF_TOKEN,
       baseUrl: e.HF_BASE_URL,

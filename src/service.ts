@@ -56,9 +56,9 @@ export async function startService(
   };
 
   try {
-    const redisAvailability = await ensureRedis(config.redis.url, { autostart: config.redis.autostart });
+    const redisAvailability = await ensureRedis(config.redis.url, { autostart: config.redis.autostart, dataDir: config.redis.dataDir });
     if (redisAvailability.stop) {
-      logger.warn({ redis: config.redis.url }, 'no Redis was running: started a local redis-server for this process');
+      logger.warn({ redis: config.redis.url, dataDir: config.redis.dataDir }, 'no Redis was running: started a local redis-server for this process');
       stops.push(redisAvailability.stop);
     }
     const redis = createRedis(config.redis.url, 'hfbot', config.redis.cluster);

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 
 export interface RedisAvailability {
@@ -24,35 +26,63 @@ export async function redisAnswers(url: string): Promise<boolean> {
 
 const isLoopback = (host: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host);
 
+/** The one prerequisite, and the usual ways to meet it: said whenever Redis cannot be had. */
+export const REDIS_INSTALL_HINT =
+  'hfbot needs Redis 6.2+: run one and point REDIS_URL at it, or install redis-server so hfbot starts its own ' +
+  '(Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), ' +
+  'or run it in Docker (docker compose up -d redis).';
+
+/**
+ * Arguments of the private redis-server: loopback only, the append-only file fsynced every second
+ * in `dataDir` (a crash loses at most the last second; a restart on the same directory gets the
+ * queued jobs back), no RDB snapshots, and `noeviction` as BullMQ requires.
+ */
+export function privateRedisArgs(port: string, dataDir: string): string[] {
+  return [
+    '--port', port,
+    '--bind', '127.0.0.1',
+    '--dir', dataDir,
+    '--appendonly', 'yes',
+    '--appendfsync', 'everysec',
+    '--save', '',
+    '--maxmemory-policy', 'noeviction',
+  ];
+}
+
 /**
  * Makes sure Redis answers at `url`. On a developer's machine with nothing listening on a loopback
- * URL, starts a throwaway `redis-server` (no persistence) for the life of this process.
+ * URL, starts a private `redis-server` for the life of this process, persisting to `dataDir`
+ * (created when missing; what an earlier run left there is loaded back).
  */
-export async function ensureRedis(url: string, options: { autostart: boolean }): Promise<RedisAvailability> {
+export async function ensureRedis(url: string, options: { autostart: boolean; dataDir: string }): Promise<RedisAvailability> {
   if (await redisAnswers(url)) return { url };
   const parsed = new URL(url);
   if (!options.autostart || !isLoopback(parsed.hostname)) {
-    throw new Error(`Redis is not reachable at ${parsed.host}. Start it, or point REDIS_URL at one.`);
+    throw new Error(`Redis is not reachable at ${parsed.host}. ${REDIS_INSTALL_HINT}`);
   }
   const port = parsed.port || '6379';
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
   let child: ChildProcess;
+  let output = '';
   try {
-    child = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    child = spawn('redis-server', privateRedisArgs(port, dataDir), { stdio: ['ignore', 'pipe', 'pipe'] });
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([err]) => Promise.reject(err))]);
   } catch {
-    throw new Error(
-      `Redis is not reachable at ${parsed.host} and redis-server is not installed to start one ` +
-        `(apt-get install redis-server, or docker compose up redis).`,
-    );
+    throw new Error(`Redis is not reachable at ${parsed.host}, and redis-server is not installed to start one. ${REDIS_INSTALL_HINT}`);
   }
-  for (let tries = 0; tries < 50; tries++) {
+  // Kept for the error below (e.g. an append-only file it cannot load); bounded.
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  for (let tries = 0; tries < 100 && child.exitCode === null; tries++) {
     if (await redisAnswers(url)) {
       return {
         url,
         stop: async () => {
-          if (child.exitCode === null) {
+          if (child.exitCode === null && child.signalCode === null) {
             child.kill('SIGTERM');
             await once(child, 'exit');
           }
@@ -62,5 +92,5 @@ export async function ensureRedis(url: string, options: { autostart: boolean }):
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');
-  throw new Error(`started redis-server on port ${port}, but it never answered`);
+  throw new Error(`started redis-server on port ${port} (data in ${dataDir}), but it never answered:\n${output.trim()}`);
 }

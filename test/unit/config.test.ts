@@ -17,7 +17,7 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const config = loadConfig(slackEnv);
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', autostart: true, cluster: false, prefix: 'hfbot' });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', autostart: true, dataDir: '.redis', cluster: false, prefix: 'hfbot' });
     expect(config.port).toBe(3000);
     expect(config.hf.baseUrl).toBe('https://router.huggingface.co/v1');
     expect(config.hf.inferenceUrl).toBe('https://router.huggingface.co/hf-inference');
