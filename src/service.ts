@@ -17,6 +17,7 @@ import { Metrics } from './metrics.ts';
 import type { PlatformAdapter } from './platform.ts';
 import { ChatEnqueuer, createChatQueue } from './queue/chat-queue.ts';
 import { ensureRedis } from './queue/local-redis.ts';
+import { redisPersistenceWarning } from './queue/persistence.ts';
 import { createRedis, keyspace } from './queue/redis.ts';
 import { Readiness } from './readiness.ts';
 import { createHfClassifier } from './sentiment/classifier.ts';
@@ -67,6 +68,11 @@ export async function startService(
     const metrics = new Metrics();
     const readiness = new Readiness();
     readiness.add('redis', async () => (await redis.ping()) === 'PONG');
+    const persistence = await redisPersistenceWarning(redis);
+    if (persistence) {
+      logger.warn({ redis: new URL(config.redis.url).host }, persistence);
+      readiness.warn('redis', persistence);
+    }
 
     const queue = createChatQueue(redis, config.redis.prefix, config.hf.maxAttempts);
     stops.push(() => queue.close());

@@ -33,14 +33,12 @@ export const REDIS_INSTALL_HINT =
   'or run it in Docker (docker compose up -d redis).';
 
 /**
- * Arguments of the private redis-server: loopback only, the append-only file fsynced every second
- * in `dataDir` (a crash loses at most the last second; a restart on the same directory gets the
- * queued jobs back), no RDB snapshots, and `noeviction` as BullMQ requires.
+ * How the private redis-server keeps its data: the append-only file fsynced every second in
+ * `dataDir` (a crash of the machine loses at most the last second; a restart on the same directory
+ * gets the queued jobs back), no RDB snapshots, and `noeviction` as BullMQ requires.
  */
-export function privateRedisArgs(port: string, dataDir: string): string[] {
+export function durableRedisArgs(dataDir: string): string[] {
   return [
-    '--port', port,
-    '--bind', '127.0.0.1',
     '--dir', dataDir,
     '--appendonly', 'yes',
     '--appendfsync', 'everysec',
@@ -66,7 +64,7 @@ export async function ensureRedis(url: string, options: { autostart: boolean; da
   let child: ChildProcess;
   let output = '';
   try {
-    child = spawn('redis-server', privateRedisArgs(port, dataDir), { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', ...durableRedisArgs(dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] });
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([err]) => Promise.reject(err))]);
   } catch {
     throw new Error(`Redis is not reachable at ${parsed.host}, and redis-server is not installed to start one. ${REDIS_INSTALL_HINT}`);

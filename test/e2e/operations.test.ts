@@ -44,10 +44,10 @@ describe('operations endpoints', () => {
     expect((await fetch(`${bot.baseUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${bot.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({
-      ready: true,
-      checks: { accepting: true, redis: true, 'slack-credentials': true, 'slack-gateway': true },
-    });
+    // A `warnings` field may say the shared test Redis does not persist (see redis-persistence.test.ts).
+    const report = (await ready.json()) as { ready: boolean; checks: Record<string, boolean> };
+    expect(report.ready).toBe(true);
+    expect(report.checks).toEqual({ accepting: true, redis: true, 'slack-credentials': true, 'slack-gateway': true });
   });
 
   it('exposes metrics that move when messages are answered, without user or channel ids', async () => {
