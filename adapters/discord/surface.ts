@@ -12,7 +12,7 @@ import type { SentimentLabel } from '../../src/sentiment/labels.ts';
 import type { SentimentSummary } from '../../src/sentiment/store.ts';
 import type { MessageRef, NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
 import { splitMessage } from '../../src/text/split.ts';
-import { DISCORD_MAX_MESSAGE_CHARS, fromDiscordText, neutralizeBroadcasts, NO_PINGS } from './format.ts';
+import { DISCORD_MAX_MESSAGE_CHARS, fromDiscordText, neutralizeMentions, NO_PINGS } from './format.ts';
 
 /** Discord errors no retry fixes: the reply cannot be shown, so the job stops. */
 const FATAL_CODES = new Map<number, string>([
@@ -118,8 +118,6 @@ function interactionMessages(rest: REST, applicationId: string, token: string): 
   };
 }
 
-const toChunks = (markdown: string) => splitMessage(neutralizeBroadcasts(markdown), DISCORD_MAX_MESSAGE_CHARS);
-
 export class DiscordSurface implements Surface {
   readonly platform = 'discord';
   readonly editIntervalMs: number;
@@ -140,6 +138,7 @@ export class DiscordSurface implements Surface {
     const messages = token
       ? interactionMessages(this.#rest, this.#config.applicationId, token)
       : channelMessages(this.#rest, job);
+    const toChunks = (markdown: string) => splitMessage(neutralizeMentions(markdown, job.userId), DISCORD_MAX_MESSAGE_CHARS);
     const reply = new ChunkedReply(messages, toChunks, job.progress.messageIds, saveMessageIds);
     // An interaction shows Discord's own "thinking…" until the first edit; a channel shows typing.
     if (!token && !reply.posted) this.#showTyping(job.reply.channelId, () => reply.posted);
@@ -171,7 +170,7 @@ export class DiscordSurface implements Surface {
     try {
       await this.#rest.post(Routes.channelMessages(target.channelId), {
         body: {
-          content: `<@${target.userId}> ${neutralizeBroadcasts(detail)}`,
+          content: `<@${target.userId}> ${neutralizeMentions(detail, target.userId)}`,
           allowed_mentions: { parse: [], users: [target.userId] },
           ...(target.threadId ? { message_reference: { message_id: target.threadId, fail_if_not_exists: false } } : {}),
         },

@@ -1,25 +1,47 @@
 import { slackifyMarkdown } from 'slackify-markdown';
+import { foldMentionLookAlikes } from '../../src/text/look-alikes.ts';
 
-/** Broadcast mentions in Slack's markup (`<!here>`, `<!channel|channel>`, user groups) and as plain text. */
-const SPECIAL_MENTION = /<!(here|channel|everyone)(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>/gi;
+/** A Slack control sequence that can notify someone (`<!here>`, `<@U123|name>`), or one cut off before its `>`. */
+const CONTROL_SEQUENCE = /<([!@])([^<>\n]*)(>?)/g;
 const PLAIN_BROADCAST = /@(here|channel|everyone)\b/gi;
+const BROADCASTS = new Set(['here', 'channel', 'everyone']);
 const ZERO_WIDTH_SPACE = '\u200B';
 
-/**
- * Makes text unable to ping a channel, a workspace or a user group: markup mentions become plain
- * words and plain `@here` gets a zero-width space so no client or `link_names` turns it into one.
- */
-export function neutralizeBroadcasts(text: string): string {
+/** `<!subteam^S1|@oncall>` → `@​oncall`; a name for what a special mention would have paged. */
+function defuseControl(whole: string, sigil: string, inner: string, closed: string, askerId: string | undefined): string {
+  // Cut off (no closing `>`): escaped, so it shows as typed and Slack never parses it as markup.
+  if (!closed) return `&lt;${sigil}${inner}`;
+  const bar = inner.indexOf('|');
+  const head = (bar === -1 ? inner : inner.slice(0, bar)).trim();
+  const label = bar === -1 ? '' : inner.slice(bar + 1).trim().replace(/^@/, '');
+  if (sigil === '@') return head === askerId ? whole : `@${ZERO_WIDTH_SPACE}${label || head}`;
+  const word = head.split('^')[0]?.toLowerCase() ?? '';
+  if (BROADCASTS.has(word)) return `@${ZERO_WIDTH_SPACE}${word}`;
+  if (word === 'subteam') return `@${ZERO_WIDTH_SPACE}${label || 'group'}`;
+  // Any other special (`<!date^…>`, future ones): shown literally rather than trusted.
+  return `&lt;!${inner}&gt;`;
+}
+
+function defuseAscii(text: string, askerId: string | undefined): string {
   return text
-    .replace(SPECIAL_MENTION, (_match, word: string | undefined, label: string | undefined) =>
-      `@${ZERO_WIDTH_SPACE}${(word ?? label ?? 'group').replace(/^@/, '')}`,
-    )
+    .replace(CONTROL_SEQUENCE, (whole, sigil: string, inner: string, closed: string) => defuseControl(whole, sigil, inner, closed, askerId))
     .replace(PLAIN_BROADCAST, (_match, word: string) => `@${ZERO_WIDTH_SPACE}${word}`);
 }
 
-/** Model Markdown to Slack mrkdwn, safe to post. */
-export function toSlackText(markdown: string): string {
-  return neutralizeBroadcasts(slackifyMarkdown(markdown).trimEnd());
+/**
+ * Makes text unable to notify anyone but the person who asked: `<!here>`, `<!channel >`,
+ * `<!everyone|x>`, user-group mentions and user mentions (`<@U…>`, `<@W…>`) other than the
+ * asker's become plain words, and plain `@here` gets a zero-width space so no client or
+ * `link_names` turns it into one. Look-alikes (`＠here`, `﹫channel`, `＜!here＞`) are folded
+ * with NFKC first. Channel links (`<#C…>`) are kept: a link to a channel notifies nobody.
+ */
+export function neutralizeMentions(text: string, askerId?: string): string {
+  return defuseAscii(foldMentionLookAlikes(text, (word) => defuseAscii(word, askerId)), askerId);
+}
+
+/** Model Markdown to Slack mrkdwn, safe to post: only `askerId` may be mentioned. */
+export function toSlackText(markdown: string, askerId?: string): string {
+  return neutralizeMentions(slackifyMarkdown(markdown).trimEnd(), askerId);
 }
 
 /** Splits Markdown at blank lines outside fenced code: blocks that convert on their own. */
@@ -47,13 +69,19 @@ function markdownBlocks(markdown: string): string[] {
  */
 export class StreamingSlackText {
   readonly #blocks = new Map<string, string>();
+  readonly #askerId: string | undefined;
+
+  /** `askerId`: the one user the text may mention (the person who asked). */
+  constructor(askerId?: string) {
+    this.#askerId = askerId;
+  }
 
   convert(markdown: string, final: boolean): string {
-    if (final) return toSlackText(markdown);
+    if (final) return toSlackText(markdown, this.#askerId);
     const converted = markdownBlocks(markdown).map((block) => {
       let text = this.#blocks.get(block);
       if (text === undefined) {
-        text = toSlackText(block);
+        text = toSlackText(block, this.#askerId);
         this.#blocks.set(block, text);
       }
       return text;

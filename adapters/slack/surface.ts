@@ -110,7 +110,7 @@ function slackReplyMessages(client: WebClient, job: ChatJob): ReplyMessages {
 function commandHeader(job: ChatJob): string {
   if (job.kind !== 'command') return '';
   const question = job.text.length > 300 ? `${job.text.slice(0, 300)}…` : job.text;
-  return toSlackText(`<@${job.userId}> asked: _${question.replace(/\s+/g, ' ')}_`) + '\n\n';
+  return toSlackText(`<@${job.userId}> asked: _${question.replace(/\s+/g, ' ')}_`, job.userId) + '\n\n';
 }
 
 export class SlackSurface implements Surface {
@@ -138,7 +138,7 @@ export class SlackSurface implements Surface {
         job = { ...job, progress: { ...job.progress, messageIds: [orphan] } };
       }
     }
-    const text = new StreamingSlackText();
+    const text = new StreamingSlackText(job.userId);
     const toChunks = (markdown: string, final: boolean) => {
       const chunks = splitMessage(markdown, this.#config.maxMessageChars - header.length).map((chunk) => text.convert(chunk, final));
       chunks[0] = header + (chunks[0] ?? '');
@@ -177,7 +177,7 @@ export class SlackSurface implements Surface {
   }
 
   async notice(target: NoticeTarget, kind: NoticeKind, detail: string): Promise<void> {
-    const text = toSlackText(detail);
+    const text = toSlackText(detail, target.userId);
     try {
       if (target.responseUrl) {
         const response = await fetch(target.responseUrl, {

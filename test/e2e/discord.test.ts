@@ -140,6 +140,15 @@ describe('Discord', () => {
     expect(answer.content).not.toMatch(/@(everyone|here)\b/);
   });
 
+  it('defuses look-alikes and mentions of anyone but the asker in the text too', async () => {
+    hf.enqueueChat({ kind: 'stream', text: 'Hey ＠everyone, <@&123456789012345678> and <@987654321098765432>, says <@555555555555555555>!' });
+    const { message, jobId } = mention('ping them in disguise', '555555555555555555');
+    await settled(bot.queue, jobId);
+    const answer = answersTo(message.id)[0]!;
+    expect(answer.pings).toEqual({ users: [], roles: [], everyone: false });
+    expect(answer.content).toBe('Hey @\u200Beveryone, @\u200B&123456789012345678 and @\u200B987654321098765432, says <@555555555555555555>!');
+  });
+
   it('absorbs a cold start in the same message without spending an attempt', async () => {
     hf.enqueueChat({ kind: 'loading', shape: 'nested', estimatedTime: 1 }, { kind: 'loading', shape: 'legacy', estimatedTime: 1 });
     const { message, jobId } = mention('wake up');

@@ -245,6 +245,17 @@ describe('Slack over the HTTP Events API', () => {
     }
   });
 
+  it("neutralises look-alike broadcasts and other people's mentions, keeping the asker's", async () => {
+    hf.enqueueChat({ kind: 'stream', text: 'Paging ＠here and ﹫channel <!channel > for <@U0ASKER>, not <@U0OTHER>.' });
+    const { jobId, thread } = await mention('page them', { user: 'U0ASKER' });
+    expect(await settled(bot.queue, jobId)).toBe('completed');
+    const text = slack.botReplies(CHANNEL, thread)[0]!.text;
+    expect(text).toBe('Paging @\u200Bhere and @\u200Bchannel @\u200Bchannel for <@U0ASKER>, not @\u200BU0OTHER.');
+    for (const call of [...slack.callsTo('chat.update'), ...slack.callsTo('chat.postMessage')]) {
+      expect(String(call.args.text)).not.toMatch(/[＠﹫]|<!|<@U0OTHER/);
+    }
+  });
+
   it('continues a long answer in further messages in the thread, in order', async () => {
     const paragraphs = Array.from({ length: 6 }, (_, i) => `Paragraph ${i}: ${'lorem ipsum '.repeat(25).trim()}.`);
     hf.enqueueChat({ kind: 'stream', text: paragraphs.join('\n\n'), tokenDelayMs: 1 });

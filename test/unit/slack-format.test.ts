@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fromSlackText, neutralizeBroadcasts, StreamingSlackText, toSlackText } from '../../adapters/slack/format.ts';
+import { fromSlackText, neutralizeMentions, StreamingSlackText, toSlackText } from '../../adapters/slack/format.ts';
 
-describe('neutralizeBroadcasts', () => {
+describe('neutralizeMentions', () => {
   it.each([
     ['<!channel>', /<!channel/],
     ['<!here|here>', /<!here/],
@@ -11,13 +11,52 @@ describe('neutralizeBroadcasts', () => {
     ['@everyone', /(^|\s)@everyone/],
     ['@Channel', /(^|\s)@channel/i],
   ])('defuses %s', (input, forbidden) => {
-    const output = neutralizeBroadcasts(input);
+    const output = neutralizeMentions(input);
     expect(output).not.toMatch(forbidden);
     expect(output.replaceAll('\u200B', '')).toMatch(/@(here|channel|everyone|oncall)/i);
   });
 
-  it('leaves ordinary text and user mentions alone', () => {
-    expect(neutralizeBroadcasts('mail me at a@b.c, <@U123> said hi')).toBe('mail me at a@b.c, <@U123> said hi');
+  it("leaves ordinary text, channel links and the asker's own mention alone", () => {
+    const text = 'mail me at a@b.c, <@U123> said hi in <#C42|general>; 你好，世界！ＡＢＣ ﬁne';
+    expect(neutralizeMentions(text, 'U123')).toBe(text);
+  });
+
+  /** Whether Slack, or a client that folds look-alikes, could read a notification into `text`. */
+  const couldPing = (text: string, askerId?: string) => {
+    const folded = text.normalize('NFKC').replaceAll(`<@${askerId}>`, '');
+    return /<[!@]/.test(folded) || /(^|[^\u200B])@(here|channel|everyone)\b/i.test(folded.replaceAll('@\u200B', ''));
+  };
+
+  it.each([
+    ['fullwidth ＠here', 'ping ＠here now', 'here'],
+    ['small ﹫channel', '﹫channel: deploy', 'channel'],
+    ['fullwidth letters too', '＠ｅｖｅｒｙｏｎｅ', 'everyone'],
+    ['fullwidth markup', '＜！here＞', 'here'],
+    ['a space before >', '<!channel >', 'channel'],
+    ['a space after !', '<! everyone>', 'everyone'],
+    ['a label', '<!here|x>', 'here'],
+    ['upper case', '<!HERE>', 'here'],
+    ['another user', '<@U999> look', 'U999'],
+    ['an enterprise user with a label', '<@W999|bob>', 'bob'],
+    ['a look-alike user mention', '＜@U999＞', 'U999'],
+    ['a user group without a label', '<!subteam^S123>', 'group'],
+    ['markup cut off', 'see <@U999', 'U999'],
+    ['special markup cut off', 'see <!here', 'here'],
+  ])('defuses %s', (_name, input, word) => {
+    expect(couldPing(input, 'U123')).toBe(true);
+    for (const output of [neutralizeMentions(input, 'U123'), toSlackText(input, 'U123')]) {
+      expect(couldPing(output, 'U123'), output).toBe(false);
+      expect(output.replaceAll('\u200B', '')).toContain(word);
+    }
+  });
+
+  it("keeps only the asker's user mention", () => {
+    expect(neutralizeMentions('<@U123> and <@U999>', 'U123')).toBe('<@U123> and @\u200BU999');
+    expect(neutralizeMentions('<@U123>')).toBe('@\u200BU123');
+  });
+
+  it('shows other special markup literally', () => {
+    expect(neutralizeMentions('<!date^1392734382^{date}|Feb 18>')).toBe('&lt;!date^1392734382^{date}|Feb 18&gt;');
   });
 });
 
