@@ -59,6 +59,8 @@ export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   ADMIN_PASSWORD: optionalString,
+  METRICS_PORT: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().min(0).max(65_535).optional()),
+  METRICS_TOKEN: optionalString,
   NODE_ENV: z.string().default('development'),
   PLAYGROUND_ENABLED: z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).optional(),
   PLAYGROUND_STYLE: z.enum(['slack', 'discord']).default('slack'),
@@ -182,6 +184,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Password of the queue dashboard; the dashboard is off without one. */
   adminPassword: string | undefined;
+  /** /metrics on a listener of its own (`port`) and/or behind a bearer token. */
+  metrics: { port: number | undefined; token: string | undefined };
   /** The local chat page; `demoModel` when there is no HF token (offline demo answers). */
   playground: { style: 'slack' | 'discord'; demoModel: boolean } | undefined;
   /** `dataDir`: where an autostarted redis-server keeps its append-only file. */
@@ -265,6 +269,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
   if (!e.SLACK_BOT_TOKEN && (e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN)) {
     problems.push('SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set');
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (it is a second listener, for scrapers inside your network)');
+  }
   if (e.REDIS_CLUSTER && !/^\{[^{}]+\}$/.test(e.QUEUE_PREFIX)) {
     problems.push('QUEUE_PREFIX: on a Redis Cluster it must be a hash tag such as {hfbot}, so each job\'s keys share a slot');
   }
@@ -306,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
     port: e.PORT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     adminPassword: e.ADMIN_PASSWORD,
+    metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
     playground: playground ? { style: e.PLAYGROUND_STYLE, demoModel: !e.HF_TOKEN } : undefined,
     redis: { url: e.REDIS_URL, autostart: e.REDIS_AUTOSTART && !e.REDIS_CLUSTER, dataDir: e.REDIS_DATA_DIR, cluster: e.REDIS_CLUSTER, prefix: e.QUEUE_PREFIX },
     hf: {
@@ -371,7 +379,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
             sentimentEmoji: e.DISCORD_SENTIMENT_EMOJI,
           }
         : undefined,
-    secrets: [e.HF_TOKEN, e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_APP_TOKEN, e.DISCORD_TOKEN, e.ADMIN_PASSWORD].filter(
+    secrets: [e.HF_TOKEN, e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_APP_TOKEN, e.DISCORD_TOKEN, e.ADMIN_PASSWORD, e.METRICS_TOKEN].filter(
       (value): value is string => Boolean(value),
     ),
   };

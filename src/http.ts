@@ -1,34 +1,71 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express, { type Application, type RequestHandler } from 'express';
+import { LoginThrottle } from './login-throttle.ts';
 import type { Metrics } from './metrics.ts';
 import type { Readiness } from './readiness.ts';
 
 export const ADMIN_PATH = '/admin/queues';
 const ADMIN_USER = 'admin';
 
+/** Compares digests, so neither the content nor the length of the secret shows in the timing. */
 function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** HTTP basic auth for the dashboard: user `admin`, password ADMIN_PASSWORD. */
-function basicAuth(password: string): RequestHandler {
+/**
+ * HTTP basic auth for the dashboard: user `admin`, password ADMIN_PASSWORD. Wrong credentials are
+ * counted per client address (the socket's: behind a proxy, the proxy's) and slow that address
+ * down; a request without credentials (a browser's first) is not a failure.
+ */
+function basicAuth(password: string, throttle: LoginThrottle): RequestHandler {
   return (req, res, next) => {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const waitMs = throttle.waitMs(address);
+    if (waitMs > 0) {
+      res.set('retry-after', String(Math.ceil(waitMs / 1000))).status(429).send('Too many failed logins; retry later');
+      return;
+    }
     const [scheme, encoded] = (req.headers.authorization ?? '').split(' ');
     const [user, ...rest] = Buffer.from(encoded ?? '', 'base64').toString().split(':');
-    if (scheme === 'Basic' && user === ADMIN_USER && sameSecret(rest.join(':'), password)) return next();
+    if (scheme === 'Basic' && user === ADMIN_USER && sameSecret(rest.join(':'), password)) {
+      throttle.succeeded(address);
+      return next();
+    }
+    if (req.headers.authorization) throttle.failed(address);
     res.set('www-authenticate', 'Basic realm="hfbot admin", charset="UTF-8"').status(401).send('Authentication required');
   };
+}
+
+/** GET /metrics: Prometheus text; with a token, only for `Authorization: Bearer <token>`. */
+function metricsHandler(metrics: Metrics, token: string | undefined): RequestHandler {
+  return async (req, res) => {
+    const [scheme, given] = (req.headers.authorization ?? '').split(' ');
+    if (token !== undefined && !(scheme === 'Bearer' && sameSecret(given ?? '', token))) {
+      res.set('www-authenticate', 'Bearer realm="hfbot metrics"').status(401).send('Authentication required');
+      return;
+    }
+    res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+}
+
+/** The second listener's app (METRICS_PORT): /metrics and nothing else. */
+export function createMetricsApp(metrics: Metrics, token: string | undefined): Application {
+  const http = express();
+  http.disable('x-powered-by');
+  http.get('/metrics', metricsHandler(metrics, token));
+  return http;
 }
 
 export interface HttpAppOptions {
   readiness: Readiness;
   metrics: Metrics;
+  /** `separatePort`: /metrics is served by createMetricsApp on METRICS_PORT, not here. */
+  metricsAccess: { token: string | undefined; separatePort: boolean };
   /** The dashboard is mounted only when a password is set. */
   admin: { password: string; queues: Queue[] } | undefined;
 }
@@ -47,14 +84,12 @@ export function createHttpApp(options: HttpAppOptions): Application {
     const report = await options.readiness.report();
     res.status(report.ready ? 200 : 503).json(report);
   });
-  http.get('/metrics', async (_req, res) => {
-    res.set('content-type', options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
-  });
+  if (!options.metricsAccess.separatePort) http.get('/metrics', metricsHandler(options.metrics, options.metricsAccess.token));
   if (options.admin) {
     const board = new ExpressAdapter();
     board.setBasePath(ADMIN_PATH);
     createBullBoard({ queues: options.admin.queues.map((queue) => new BullMQAdapter(queue)), serverAdapter: board });
-    http.use(ADMIN_PATH, basicAuth(options.admin.password), board.getRouter() as RequestHandler);
+    http.use(ADMIN_PATH, basicAuth(options.admin.password, new LoginThrottle()), board.getRouter() as RequestHandler);
   }
   return http;
 }

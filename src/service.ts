@@ -8,7 +8,7 @@ import { ConversationHistory } from './conversation/history.ts';
 import { ConversationOrder } from './conversation/order.ts';
 import { Participation } from './conversation/participation.ts';
 import { ReplyIndex } from './conversation/reply-index.ts';
-import { createHttpApp } from './http.ts';
+import { createHttpApp, createMetricsApp } from './http.ts';
 import { Intake } from './intake.ts';
 import { UserRateLimiter } from './limits/user-rate.ts';
 import { createHfChatModel } from './llm/hf-chat.ts';
@@ -31,6 +31,8 @@ import { startDemoModel } from './demo/demo-model.ts';
 export interface Service {
   /** The HTTP server's address (PORT 0 picks a free one). */
   port: number;
+  /** The metrics listener's port, when METRICS_PORT is set. */
+  metricsPort: number | undefined;
   /** Stops taking work, lets or hands back what is in progress, closes everything. */
   stop(): Promise<void>;
 }
@@ -95,6 +97,7 @@ export async function startService(
     const http = createHttpApp({
       readiness,
       metrics,
+      metricsAccess: { token: config.metrics.token, separatePort: config.metrics.port !== undefined },
       admin: config.adminPassword ? { password: config.adminPassword, queues } : undefined,
     });
     // Closed last of the roles (stops run backwards): readiness and metrics answer while workers drain.
@@ -198,13 +201,25 @@ export async function startService(
 
     server = http.listen(config.port, '0.0.0.0');
     await once(server, 'listening');
+    const metricsServer = config.metrics.port === undefined ? undefined : createMetricsApp(metrics, config.metrics.token).listen(config.metrics.port, '0.0.0.0');
+    if (metricsServer) {
+      stops.push(async () => {
+        metricsServer.closeAllConnections();
+        await new Promise((resolve) => metricsServer.close(resolve));
+      });
+      await once(metricsServer, 'listening');
+    }
     // Runs first when stopping: readiness turns false before anything closes.
     stops.push(async () => readiness.stopping());
 
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info({ port }, 'ready');
-    return { port, stop: stopAll };
+    const portOf = (listener: Server) => {
+      const address = listener.address();
+      return typeof address === 'object' && address ? address.port : undefined;
+    };
+    const port = portOf(server) ?? config.port;
+    const metricsPort = metricsServer ? portOf(metricsServer) : undefined;
+    logger.info({ port, ...(metricsPort === undefined ? {} : { metricsPort }) }, 'ready');
+    return { port, metricsPort, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -56,6 +56,14 @@ describe('loadConfig', () => {
 
   it('collects the secrets the logger must scrub', () => {
     expect(loadConfig(slackEnv).secrets).toEqual(expect.arrayContaining(['hf_abcdefghijkl', 'xoxb-1-2-3', 'secret-123456']));
+    expect(loadConfig({ ...slackEnv, METRICS_TOKEN: 'metrics-token-1' }).secrets).toContain('metrics-token-1');
+  });
+
+  it('reads METRICS_PORT as a second listener that cannot be PORT, and an empty one as unset', () => {
+    expect(loadConfig(slackEnv).metrics).toEqual({ port: undefined, token: undefined });
+    expect(loadConfig({ ...slackEnv, METRICS_PORT: '' }).metrics.port).toBeUndefined();
+    expect(loadConfig({ ...slackEnv, METRICS_PORT: '9100' }).metrics.port).toBe(9100);
+    expect(problemsOf({ ...slackEnv, PORT: '9100', METRICS_PORT: '9100' })[0]).toMatch(/^METRICS_PORT: must differ from PORT/);
   });
 });
 
