@@ -72,7 +72,7 @@ export async function startService(
     readiness.add('redis', async () => (await redis.ping()) === 'PONG');
     const persistence = await redisPersistenceWarning(redis);
     if (persistence) {
-      logger.warn({ redis: new URL(config.redis.url).host }, persistence);
+      logger.warn({ check: 'redis-persistence' }, persistence);
       readiness.warn('redis', persistence);
     }
 
@@ -212,13 +212,11 @@ export async function startService(
     // Runs first when stopping: readiness turns false before anything closes.
     stops.push(async () => readiness.stopping());
 
-    const portOf = (listener: Server) => {
-      const address = listener.address();
-      return typeof address === 'object' && address ? address.port : undefined;
-    };
-    const port = portOf(server) ?? config.port;
-    const metricsPort = metricsServer ? portOf(metricsServer) : undefined;
-    logger.info({ port, ...(metricsPort === undefined ? {} : { metricsPort }) }, 'ready');
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ port }, 'ready');
+    const metricsAddress = metricsServer?.address();
+    const metricsPort = typeof metricsAddress === 'object' && metricsAddress ? metricsAddress.port : undefined;
     return { port, metricsPort, stop: stopAll };
   } catch (err) {
     await stopAll();
