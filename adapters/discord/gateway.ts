@@ -67,7 +67,7 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
   const submit = async (job: NewChatJob, onRejected: (notice: { kind: NoticeKind; text: string }) => Promise<unknown>) => {
     const verdict = await intake.submit(job);
     logger.debug({ jobId: job.id, status: verdict.status }, 'discord event taken in');
-    if (verdict.status === 'rejected') await onRejected(verdict.notice);
+    if (verdict.status === 'rejected' && verdict.notice) await onRejected(verdict.notice);
   };
 
   const onMessage = async (message: Message) => {
