@@ -100,7 +100,13 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
     if (!job) return;
     // Acknowledge first: the worker edits this deferred response, so it must exist before the job runs.
     await interaction.deferReply();
-    await submit(job, (notice) => interaction.editReply({ content: notice.text, allowedMentions: { parse: [] } }));
+    try {
+      await submit(job, (notice) => interaction.editReply({ content: notice.text, allowedMentions: { parse: [] } }));
+    } catch (err) {
+      // Never queued: the user must not be left watching "thinking…" for an answer that is not coming.
+      await interaction.editReply({ content: 'I couldn’t take your question just now. Please ask again in a moment.', allowedMentions: { parse: [] } });
+      throw err;
+    }
   };
 
   const onReset = async (interaction: ChatInputCommandInteraction) => {
