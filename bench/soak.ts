@@ -2,21 +2,19 @@
  * `npm run soak`: a bounded fault run against the in-repo fakes, which exits by itself with a
  * summary and a non-zero status when a goal is missed.
  *
- * A gateway and two workers (each `bin/hfbot.ts` in its own process) on a private redis-server take
- * a steady stream of signed Slack events (mentions in their own threads, DMs, some redelivered by
- * "Slack") mixed with forged, stale, malformed and oversized payloads, while:
+ * A gateway and two workers (each `bin/hfbot.ts` in its own process) on a private redis-server
+ * (append-only file, fsync every second, as deployments run it) take a steady stream of signed
+ * Slack events (mentions in their own threads, DMs, some redelivered by "Slack", some whose
+ * answers try to ping the channel, empty mentions that are refused and delivered again) mixed with
+ * forged, stale, malformed and oversized payloads, while:
  * - a worker is SIGKILLed in the middle of streaming, again and again, and replaced;
- * - Redis is restarted once (at a quiet moment: see "Redis restart" below), with events arriving
- *   while it is down;
+ * - Redis is restarted once with work in flight; while it is down, events keep arriving and the
+ *   gateway is SIGKILLed, then started again: what it did not acknowledge, "Slack" delivers again;
  * - the model answers 503 loading for a stretch, then 429 with Retry-After, then breaks inside streams.
- * Then it waits for the queue to drain and checks on the fake Slack that every event has exactly
- * one reply with the expected answer, and that nothing answered a forged payload.
- *
- * Redis restart: the soak's Redis keeps nothing on disk (as the service's own autostarted one), so
- * whatever is queued at the instant it stops is gone with it. The soak therefore restarts it once
- * the queue has drained, and sends events while it is down: those must wait in the clients and be
- * answered. If the queue cannot drain in time, the restart happens anyway and the events then in
- * flight are reported apart ("in flight at the Redis restart"), not as losses of the service.
+ * Like Slack, the traffic delivers an event again when it is not answered 2xx. Then the soak waits
+ * for the queue to drain and checks on the fake Slack that every event has exactly one reply with
+ * the expected answer (above all, every event the gateway acknowledged), that nothing answered a
+ * forged payload, that no shown text could ping, and that each refused event got one notice.
  *
  *   npm run soak              # about 3 minutes, 50+ kills
  *   npm run soak -- --quick   # about 30 s, 5 kills
@@ -33,7 +31,7 @@ import { startPrivateRedis } from './lib/redis-server.ts';
 import { SoakCluster } from './lib/soak-cluster.ts';
 import { scriptModel, type HfPhase } from './lib/soak-model.ts';
 import { BAD_KINDS, Traffic, type ValidEvent } from './lib/soak-traffic.ts';
-import { allAnswered, botMessagesByPlace, forgedAnswers, judgeEvent, type Outcome } from './lib/soak-verify.ts';
+import { allAnswered, botMessagesByPlace, forgedAnswers, judgeEvent, noticeMismatches, pingsShown, type Outcome } from './lib/soak-verify.ts';
 
 export interface SoakOptions {
   /** Length of the load (pauses for the Redis restart not counted). */
@@ -45,25 +43,21 @@ export interface SoakOptions {
   restartRedis: boolean;
   /** How long the end of the run waits for every answer and an empty queue. */
   drainTimeoutMs: number;
-  /** How long the Redis restart waits for a quiet moment. */
-  quietTimeoutMs: number;
-  /** Every n-th event is a DM; every n-th is redelivered by "Slack"; every n-th tick adds a bad payload. */
+  /**
+   * Every n-th event is a DM; every n-th is redelivered by "Slack"; every n-th gets an answer that
+   * tries to ping; every n-th tick adds a bad payload and a refused event (delivered three times).
+   */
   dmEvery: number;
   redeliverEvery: number;
+  pingEvery: number;
   badEvery: number;
+  refusedEvery: number;
   /** Events sent while Redis is down. */
   outageEvents: number;
   ttftMs: number;
   tokenDelayMs: number;
   /** WORKER_LOCK_MS: a killed worker's jobs move on after about this. */
   lockMs: number;
-  /**
-   * Hold a kill while a placeholder was posted less than this long ago. 0 (the full soak) kills
-   * blindly, which sometimes lands between a placeholder's post and the save of its id: the known
-   * race that leaves a duplicate placeholder (see bench/README.md). The quick soak in the test
-   * suite steps around that window, so the suite stays deterministic while the race is open.
-   */
-  killGuardMs: number;
   log: (line: string) => void;
 }
 
@@ -74,15 +68,15 @@ export const FULL_SOAK: SoakOptions = {
   workers: 2,
   restartRedis: true,
   drainTimeoutMs: 45_000,
-  quietTimeoutMs: 20_000,
   dmEvery: 5,
   redeliverEvery: 10,
+  pingEvery: 7,
   badEvery: 4,
+  refusedEvery: 15,
   outageEvents: 5,
   ttftMs: 100,
   tokenDelayMs: 60,
   lockMs: 2_000,
-  killGuardMs: 0,
   log: (line) => process.stderr.write(`${line}\n`),
 };
 
@@ -93,9 +87,7 @@ export const QUICK_SOAK: SoakOptions = {
   kills: 5,
   // Draining takes a few seconds; the margin is for a machine busy with other work.
   drainTimeoutMs: 40_000,
-  quietTimeoutMs: 10_000,
   outageEvents: 3,
-  killGuardMs: 50,
 };
 
 /** Where the model's phases fall, as fractions of the load's length. */
@@ -118,6 +110,14 @@ export interface SoakSummary {
   repliesCompleted: number;
   repliesDuplicated: number;
   repliesLost: number;
+  /** Events the gateway answered 2xx that never got their answer: the one loss Slack cannot repair. */
+  ackedThenLost: number;
+  /** Events never answered 2xx after all of Slack's retries (Slack would give up on them). */
+  neverAcked: number;
+  /** Live mentions in any text the bot showed. */
+  pingsShown: number;
+  /** Refused events that showed other than exactly one notice. */
+  noticeMismatches: number;
   answersToForgedPayloads: number;
   processesCrashed: number;
   details: {
@@ -132,6 +132,9 @@ export interface SoakSummary {
     eventsDuringRedisOutage: number;
     inFlightAtRedisRestart: number;
     lostInFlightAtRedisRestart: number;
+    gatewayKills: number;
+    refusedEvents: number;
+    pingAttempts: number;
     hfRequests: number;
     hfFaultsInjected: Record<string, number>;
     crashedProcesses: string[];
@@ -158,7 +161,7 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
   const hf = await startHfFake();
   const slack = await startSlackFake({ botToken: 'xoxb-soak-bot-token' });
   const model = scriptModel(hf, { ttftMs: options.ttftMs, tokenDelayMs: options.tokenDelayMs });
-  const redis = await startPrivateRedis();
+  const redis = await startPrivateRedis({ appendonly: true });
   const cluster = new SoakCluster({
     LOG_LEVEL: 'warn',
     REDIS_URL: redis.url,
@@ -185,7 +188,7 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
   try {
     await cluster.start(options.workers);
     log(`soak: gateway and ${options.workers} workers up on Redis ${redis.url}; ${options.durationMs / 1000} s of load`);
-    const traffic = new Traffic(cluster.eventsUrl, signingSecret, slack.botUserId);
+    const traffic = new Traffic(cluster.eventsUrl, signingSecret, slack.botUserId, (message) => slack.seedMessage(message));
     const sends: Array<Promise<unknown>> = [];
 
     /**
@@ -202,33 +205,27 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
     };
 
     let restarts = 0;
+    let gatewayKills = 0;
     let inFlightAtRestart = 0;
-    const failedBeforeRestart = new Map<string, string>();
+    /**
+     * Redis goes down with answers in flight (its append-only file keeps them); events arrive while
+     * it is down and the gateway is killed, then both come back and "Slack" delivers again what was
+     * not acknowledged.
+     */
     const restartRedis = async () => {
-      log('soak: waiting for a quiet moment to restart Redis…');
-      emptyLooks = 0;
-      if (!(await waitUntil(quiet, options.quietTimeoutMs, 250))) {
-        const byPlace = botMessagesByPlace(slack.messages());
-        for (const event of traffic.valid) {
-          const answered = (byPlace.get(`${event.channel}|${event.threadTs ?? '-'}`) ?? []).some((m) => m.text === event.expected);
-          if (!answered) {
-            event.inFlightAtRedisRestart = true;
-            inFlightAtRestart += 1;
-          }
-        }
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
-        log(`soak: no quiet moment within ${options.quietTimeoutMs} ms (queue ${JSON.stringify(counts)}); restarting with ${inFlightAtRestart} answers in flight`);
-      }
-      // Everything in Redis goes with it: keep what it said about jobs that ended unanswered.
-      for (const job of await queue.getFailed()) {
-        failedBeforeRestart.set(job.id ?? '', `failed before the Redis restart; stalled ${job.stalledCounter} times; ${job.failedReason}`);
-      }
+      const byPlace = botMessagesByPlace(slack.messages());
+      inFlightAtRestart = traffic.valid.filter((event) => judgeEvent(event, byPlace).outcome !== 'completed').length;
+      for (const event of traffic.valid) event.inFlightAtRedisRestart = judgeEvent(event, byPlace).outcome !== 'completed';
+      log(`soak: restarting Redis with ${inFlightAtRestart} answers in flight; the gateway is killed while it is down`);
       await redis.down();
       for (let i = 0; i < options.outageEvents; i++) sends.push(traffic.sendValid('mention', { duringRedisOutage: true }));
-      await sleep(1_000);
+      await sleep(2_500); // the outage events have had their answer (an error) by now
+      await cluster.killGateway();
+      gatewayKills += 1;
       await redis.up();
+      await cluster.startGateway();
       restarts += 1;
-      log('soak: Redis restarted');
+      log('soak: Redis and the gateway are back');
     };
 
     let killsWhileStreaming = 0;
@@ -251,7 +248,7 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
 
       tick += 1;
       const kind = tick % options.dmEvery === 0 ? 'dm' : 'mention';
-      const sent = traffic.sendValid(kind);
+      const sent = traffic.sendValid(kind, { pings: kind === 'mention' && tick % options.pingEvery === 0 });
       sends.push(sent);
       if (tick % options.redeliverEvery === 0) {
         sends.push(sent.then(async (event: ValidEvent) => {
@@ -260,10 +257,9 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
         }));
       }
       if (tick % options.badEvery === 0) sends.push(traffic.sendBad(BAD_KINDS[(tick / options.badEvery) % BAD_KINDS.length] ?? 'stale'));
+      if (tick % options.refusedEvery === 0) sends.push(traffic.sendRefused(3));
 
-      const lastPostAt = slack.calls.findLast((call) => call.method === 'chat.postMessage')?.at ?? 0;
-      const guarded = Date.now() - lastPostAt < options.killGuardMs;
-      if (Date.now() >= nextKillAt && cluster.kills < options.kills && hf.activeStreams > 0 && !guarded) {
+      if (Date.now() >= nextKillAt && cluster.kills < options.kills && hf.activeStreams > 0) {
         killsWhileStreaming += 1;
         await cluster.killWorker();
         nextKillAt = Date.now() + killInterval;
@@ -286,8 +282,8 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
     const messages = slack.messages();
     const byPlace = botMessagesByPlace(messages);
     const verdicts = traffic.valid.map((event) => judgeEvent(event, byPlace));
-    const counted = verdicts.filter((verdict) => !verdict.event.inFlightAtRedisRestart);
-    const count = (outcome: Outcome) => counted.filter((verdict) => verdict.outcome === outcome).length;
+    const count = (outcome: Outcome) => verdicts.filter((verdict) => verdict.outcome === outcome).length;
+    const isLost = (outcome: Outcome) => outcome.startsWith('lost_');
     const lostBreakdown: Record<Outcome, number> = {
       completed: count('completed'),
       duplicated: count('duplicated'),
@@ -312,6 +308,10 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
       repliesCompleted: lostBreakdown.completed,
       repliesDuplicated: lostBreakdown.duplicated,
       repliesLost: lost,
+      ackedThenLost: verdicts.filter((verdict) => verdict.event.acked && isLost(verdict.outcome)).length,
+      neverAcked: traffic.valid.filter((event) => !event.acked).length,
+      pingsShown: pingsShown(traffic.valid, byPlace).length,
+      noticeMismatches: noticeMismatches(traffic.refused, slack.ephemerals),
       answersToForgedPayloads: forgedAnswers(messages, hf.chatRequests) + acceptedForged,
       processesCrashed: crashed.length,
       details: {
@@ -326,11 +326,14 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
         eventsDuringRedisOutage: traffic.valid.filter((event) => event.duringRedisOutage).length,
         inFlightAtRedisRestart: inFlightAtRestart,
         lostInFlightAtRedisRestart: verdicts.filter((v) => v.event.inFlightAtRedisRestart && v.outcome !== 'completed').length,
+        gatewayKills,
+        refusedEvents: traffic.refused.length,
+        pingAttempts: traffic.valid.filter((event) => event.pings).length,
         hfRequests: hf.chatRequests.length,
         hfFaultsInjected: { ...model.injected },
         crashedProcesses: crashed,
         examplesOfLoss: await Promise.all(
-          counted
+          verdicts
             .filter((verdict) => verdict.outcome !== 'completed')
             .slice(0, 10)
             .map(async (verdict) => ({
@@ -340,9 +343,7 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
               finalText: verdict.finalText,
               historyTail: verdict.historyTail,
               finalThenOverwritten: verdict.finalThenOverwritten,
-              job:
-                failedBeforeRestart.get(`slack-ev-${verdict.event.eventId}`) ??
-                (await describeJob(queue, `slack-ev-${verdict.event.eventId}`)),
+              job: await describeJob(queue, `slack-ev-${verdict.event.eventId}`),
             })),
         ),
       },
@@ -351,6 +352,10 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
     summary.goalsMet =
       summary.repliesDuplicated === 0 &&
       summary.repliesLost === 0 &&
+      summary.ackedThenLost === 0 &&
+      summary.neverAcked === 0 &&
+      summary.pingsShown === 0 &&
+      summary.noticeMismatches === 0 &&
       summary.answersToForgedPayloads === 0 &&
       summary.processesCrashed === 0 &&
       summary.details.kills >= options.kills &&
@@ -383,12 +388,16 @@ export function formatSummary(summary: SoakSummary): string {
     ['replies completed', summary.repliesCompleted],
     ['replies duplicated (goal 0)', summary.repliesDuplicated],
     ['replies lost (goal 0)', summary.repliesLost],
+    ['acknowledged, then lost (goal 0)', summary.ackedThenLost],
+    ['never acknowledged after Slack\'s retries (goal 0)', summary.neverAcked],
+    ['live pings shown, in every edit (goal 0)', `${summary.pingsShown} (of ${d.pingAttempts} answers trying)`],
+    ['refused events without exactly one notice (goal 0)', `${summary.noticeMismatches} (of ${d.refusedEvents}, each delivered 3 times)`],
     ['answers to forged payloads (goal 0)', summary.answersToForgedPayloads],
     ['processes crashed (goal 0)', summary.processesCrashed],
     ['workers killed -9 (while streaming)', `${d.kills} (${d.killsWhileStreaming})`],
     ['replies re-rendered after a kill or a broken stream', d.repliesRerendered],
-    ['Redis restarts / events sent while it was down', `${d.redisRestarts} / ${d.eventsDuringRedisOutage}`],
-    ['in flight at the Redis restart (lost with it)', `${d.inFlightAtRedisRestart} (${d.lostInFlightAtRedisRestart})`],
+    ['Redis restarts / events sent while it was down / gateway kills then', `${d.redisRestarts} / ${d.eventsDuringRedisOutage} / ${d.gatewayKills}`],
+    ['in flight at the Redis restart (of which lost)', `${d.inFlightAtRedisRestart} (${d.lostInFlightAtRedisRestart})`],
     ['Slack redeliveries sent', d.redeliveries],
     ['bad payloads (kind: HTTP status × count)', Object.entries(d.badPayloads).map(([kind, statuses]) => `${kind} ${Object.entries(statuses).map(([s, n]) => `${s}×${n}`).join(' ')}`).join('; ')],
     ['model faults injected', Object.entries(d.hfFaultsInjected).map(([kind, n]) => `${kind} ${n}`).join(', ')],

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Participation } from './conversation/participation.ts';
 import { conversationKey, type NewChatJob } from './jobs/chat-job.ts';
 import type { UserRateLimiter } from './limits/user-rate.ts';
@@ -7,9 +8,29 @@ import type { NewSentimentJob } from './sentiment/job.ts';
 import type { SentimentIntake } from './sentiment/queue.ts';
 import type { NoticeKind } from './surface.ts';
 
-export type IntakeVerdict =
-  | { status: 'queued' | 'duplicate' }
-  | { status: 'rejected'; notice: { kind: NoticeKind; text: string } };
+const TIMED_OUT = Symbol('timed out');
+
+export interface Notice {
+  kind: NoticeKind;
+  text: string;
+}
+
+/**
+ * `rejected` carries the notice to show, or none when the user was already told (one rate-limit
+ * notice per window, however many messages are refused in it).
+ */
+export type IntakeVerdict = { status: 'queued' | 'duplicate' } | { status: 'rejected'; notice: Notice | undefined };
+
+/**
+ * The event is not durably queued: the platform must not be told it was taken (answer it with an
+ * error so it delivers the event again), and the user must not be told it worked.
+ */
+export class NotQueuedError extends Error {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`event not queued: ${reason}`, options);
+    this.name = 'NotQueuedError';
+  }
+}
 
 export interface IntakePolicy {
   maxInputChars: number;
@@ -18,7 +39,7 @@ export interface IntakePolicy {
 
 export interface IntakeDeps {
   policy: IntakePolicy;
-  queue: Pick<ChatEnqueuer, 'claim' | 'enqueue'>;
+  queue: Pick<ChatEnqueuer, 'claim' | 'refuse' | 'release' | 'enqueue'>;
   limiter: UserRateLimiter | undefined;
   participation: Participation;
   /** Absent when sentiment is switched off. */
@@ -26,11 +47,22 @@ export interface IntakeDeps {
   logger: Logger;
 }
 
+export interface SubmitOptions {
+  /**
+   * For platforms that redeliver what is not acknowledged in time: give up after this long (the
+   * platform's own deadline less a margin), so it can be answered with an error and delivered
+   * again. The intake may still complete afterwards; the event's claim makes the redelivery a
+   * duplicate then, so nothing is answered twice.
+   */
+  deadlineMs?: number;
+}
+
 /**
- * The one door every inbound adapter uses: the policies that do not depend on the platform
- * (channel allow-list, input size cap), the event's claim (a redelivery stops here, before it
- * could count against the user's limit or show a notice twice), the per-user rate limit, then the
- * queue. Adapters show the returned notice in their own way.
+ * The one door every inbound adapter uses. The event is claimed first, so a redelivery stops
+ * before anything else (no second notice, no second count against the user's limit); then the
+ * policies that do not depend on the platform (channel allow-list, input size cap, per-user rate
+ * limit) and the queue. Resolves only once the job is durably queued (or refused); adapters
+ * acknowledge the platform after that, and show the returned notice in their own way.
  */
 export class Intake {
   readonly #deps: IntakeDeps;
@@ -39,42 +71,66 @@ export class Intake {
     this.#deps = deps;
   }
 
-  async submit(job: NewChatJob): Promise<IntakeVerdict> {
+  submit(job: NewChatJob, options: SubmitOptions = {}): Promise<IntakeVerdict> {
+    return bounded(this.#takeIn(job), options.deadlineMs);
+  }
+
+  async #takeIn(job: NewChatJob): Promise<IntakeVerdict> {
+    const { queue } = this.#deps;
+    let claim;
+    try {
+      claim = await queue.claim(job.id);
+    } catch (err) {
+      throw new NotQueuedError('could not claim the event', { cause: err });
+    }
+    if (claim === 'settled') return { status: 'duplicate' };
+    if (claim === 'in_progress') throw new NotQueuedError('another delivery of this event is being taken in');
+    try {
+      const refusal = this.#refusal(job) ?? (await this.#rateLimited(job));
+      if (refusal) {
+        await queue.refuse(job.id);
+        return { status: 'rejected', notice: refusal === 'already_told' ? undefined : refusal };
+      }
+      await queue.enqueue(job);
+    } catch (err) {
+      // Nothing was queued: the platform's redelivery of this event must be taken in afresh.
+      await queue.release(job.id).catch(() => undefined);
+      throw new NotQueuedError('could not queue the job', { cause: err });
+    }
+    // The answer is queued: what follows must not turn into an error for the platform or the user.
+    const after = [
+      job.kind !== 'dm' ? this.#deps.participation.mark(conversationKey(job)) : undefined,
+      this.#deps.sentiment?.fromChat(job),
+    ];
+    await Promise.all(after.map((step) => step?.catch((err: unknown) => this.#deps.logger.warn({ err, jobId: job.id }, 'after queueing a job'))));
+    return { status: 'queued' };
+  }
+
+  /** The policies that need no state: where the bot may answer, and what it can take. */
+  #refusal(job: NewChatJob): Notice | undefined {
     const { allowedChannels, maxInputChars } = this.#deps.policy;
     if (job.kind !== 'dm' && allowedChannels.size > 0 && !allowedChannels.has(job.channelId)) {
-      return {
-        status: 'rejected',
-        notice: { kind: 'channel_not_allowed', text: 'I’m not enabled in this channel. Ask an admin, or message me directly.' },
-      };
+      return { kind: 'channel_not_allowed', text: 'I’m not enabled in this channel. Ask an admin, or message me directly.' };
     }
-    if (!job.text.trim()) {
-      return { status: 'rejected', notice: { kind: 'empty_input', text: 'Ask me something after the mention, and I’ll answer.' } };
-    }
+    if (!job.text.trim()) return { kind: 'empty_input', text: 'Ask me something after the mention, and I’ll answer.' };
     if (job.text.length > maxInputChars) {
       return {
-        status: 'rejected',
-        notice: {
-          kind: 'input_too_long',
-          text: `That message is ${job.text.length.toLocaleString('en')} characters; I can take up to ${maxInputChars.toLocaleString('en')}. Could you shorten it?`,
-        },
+        kind: 'input_too_long',
+        text: `That message is ${job.text.length.toLocaleString('en')} characters; I can take up to ${maxInputChars.toLocaleString('en')}. Could you shorten it?`,
       };
     }
-    if (!(await this.#deps.queue.claim(job.id))) return { status: 'duplicate' };
-    const waitSeconds = (await this.#deps.limiter?.hit(job.platform, job.userId)) ?? 0;
-    if (waitSeconds > 0) {
-      return {
-        status: 'rejected',
-        notice: {
-          kind: 'user_rate_limited',
-          text: `You’re sending messages faster than I can answer. Please try again in ${waitSeconds} s.`,
-        },
-      };
-    }
-    await this.#deps.queue.enqueue(job);
-    if (job.kind !== 'dm') await this.#deps.participation.mark(conversationKey(job));
-    // The answer is queued; losing its sentiment score must not turn into an error for the user.
-    await this.#deps.sentiment?.fromChat(job).catch((err: unknown) => this.#deps.logger.warn({ err, jobId: job.id }, 'could not queue sentiment'));
-    return { status: 'queued' };
+    return undefined;
+  }
+
+  async #rateLimited(job: NewChatJob): Promise<Notice | 'already_told' | undefined> {
+    const hit = await this.#deps.limiter?.hit(job.platform, job.userId);
+    if (!hit || hit.waitSeconds === 0) return undefined;
+    // One notice per window: a flood of refused messages must not become a flood of notices.
+    if (!hit.firstRefusal) return 'already_told';
+    return {
+      kind: 'user_rate_limited',
+      text: `You’re sending messages faster than I can answer. Please try again in ${hit.waitSeconds} s.`,
+    };
   }
 
   /** Whether the bot is part of a conversation (someone addressed it there). */
@@ -86,9 +142,22 @@ export class Intake {
    * A message not addressed to the bot in a conversation it may be part of: classified for the
    * conversation's sentiment when it is. Returns whether it was taken.
    */
-  async observe(job: NewSentimentJob): Promise<boolean> {
+  observe(job: NewSentimentJob, options: SubmitOptions = {}): Promise<boolean> {
+    return bounded(this.#observe(job), options.deadlineMs);
+  }
+
+  async #observe(job: NewSentimentJob): Promise<boolean> {
     if (!this.#deps.sentiment || !(await this.participates(job.conversation))) return false;
     await this.#deps.sentiment.observe(job);
     return true;
   }
+}
+
+/** `work`, or a NotQueuedError once `deadlineMs` has passed (the work itself goes on). */
+async function bounded<T>(work: Promise<T>, deadlineMs: number | undefined): Promise<T> {
+  if (deadlineMs === undefined) return work;
+  work.catch(() => undefined); // reported through the race below, or too late to matter
+  const first = await Promise.race([work, sleep(deadlineMs, TIMED_OUT, { ref: false })]);
+  if (first === TIMED_OUT) throw new NotQueuedError(`Redis did not take it within ${deadlineMs} ms`);
+  return first;
 }

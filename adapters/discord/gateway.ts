@@ -67,7 +67,7 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
   const submit = async (job: NewChatJob, onRejected: (notice: { kind: NoticeKind; text: string }) => Promise<unknown>) => {
     const verdict = await intake.submit(job);
     logger.debug({ jobId: job.id, status: verdict.status }, 'discord event taken in');
-    if (verdict.status === 'rejected') await onRejected(verdict.notice);
+    if (verdict.status === 'rejected' && verdict.notice) await onRejected(verdict.notice);
   };
 
   const onMessage = async (message: Message) => {
@@ -100,7 +100,13 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
     if (!job) return;
     // Acknowledge first: the worker edits this deferred response, so it must exist before the job runs.
     await interaction.deferReply();
-    await submit(job, (notice) => interaction.editReply({ content: notice.text, allowedMentions: { parse: [] } }));
+    try {
+      await submit(job, (notice) => interaction.editReply({ content: notice.text, allowedMentions: { parse: [] } }));
+    } catch (err) {
+      // Never queued: the user must not be left watching "thinking…" for an answer that is not coming.
+      await interaction.editReply({ content: 'I couldn’t take your question just now. Please ask again in a moment.', allowedMentions: { parse: [] } });
+      throw err;
+    }
   };
 
   const onReset = async (interaction: ChatInputCommandInteraction) => {

@@ -42,7 +42,7 @@ export async function startPlaygroundGateway(context: GatewayContext, store: Pla
     if (name === 'ask') {
       if (!argument) return notice(input, 'Usage: `/ask your question`');
       const verdict = await intake.submit(askJobFor(input.channel, argument, randomUUID()));
-      return verdict.status === 'rejected' ? notice(input, verdict.notice.text) : undefined;
+      return verdict.status === 'rejected' && verdict.notice ? notice(input, verdict.notice.text) : undefined;
     }
     if (name === 'reset') {
       await history.clear(conversationKey({ platform: 'playground', workspaceId: PLAYGROUND_WORKSPACE, channelId: 'dm' }));
@@ -77,7 +77,7 @@ export async function startPlaygroundGateway(context: GatewayContext, store: Pla
     const job = chatJobFor(message);
     if (job) {
       const verdict = await intake.submit(job);
-      if (verdict.status === 'rejected') await notice(input, verdict.notice.text);
+      if (verdict.status === 'rejected' && verdict.notice) await notice(input, verdict.notice.text);
     } else {
       const observation = sentimentObservationFor(message);
       if (observation) await intake.observe(observation);

@@ -1,9 +1,10 @@
-import { App, ExpressReceiver, SocketModeReceiver } from '@slack/bolt';
+import { App, ExpressReceiver, SocketModeReceiver, type ReceiverEvent } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { RequestHandler } from 'express';
 import type { SlackConfig } from '../../src/config.ts';
 import { conversationKey, type NewChatJob } from '../../src/jobs/chat-job.ts';
 import type { Logger } from '../../src/logger.ts';
+import { NotQueuedError } from '../../src/intake.ts';
 import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
 import type { Surface } from '../../src/surface.ts';
 import { channelScope } from '../../src/sentiment/store.ts';
@@ -16,6 +17,46 @@ import { normalizeAskCommand, normalizeDirectMessage, normalizeMention, normaliz
 /** Slack's event and slash-command bodies are small; anything far larger is not from Slack. */
 const BODY_LIMIT_BYTES = 256 * 1024;
 const EVENTS_PATH = '/slack/events';
+/**
+ * Slack redelivers what is not answered with a 2xx within 3 s. An event is acknowledged only once
+ * its job is durably queued; when Redis cannot take it within this long, Slack gets an error and
+ * delivers it again (the claim makes a late success and the redelivery one answer, not two).
+ */
+const INTAKE_DEADLINE_MS = 2_000;
+
+/** Listener errors reach `app.error` wrapped by Bolt; this finds ours inside. */
+function notQueued(err: unknown): NotQueuedError | undefined {
+  if (err instanceof NotQueuedError) return err;
+  if (typeof err !== 'object' || err === null) return undefined;
+  const inner = 'originals' in err && Array.isArray(err.originals) ? err.originals : 'original' in err ? [err.original] : [];
+  return inner.find((candidate): candidate is NotQueuedError => candidate instanceof NotQueuedError);
+}
+
+/** A signed body Bolt cannot route (`null`, `{"event":null}`): the sender's mistake, not ours. */
+function isMalformedEnvelope(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return true;
+  const event = 'event' in body ? body.event : undefined;
+  return event !== undefined && (typeof event !== 'object' || event === null || !('type' in event) || typeof event.type !== 'string');
+}
+
+/**
+ * Socket Mode acknowledges an event before its listeners run (Bolt acks Events API envelopes at
+ * once). Hold the acknowledgement until the listeners are done, and send none when they fail, so an
+ * event whose job could not be queued is delivered again.
+ */
+function ackAfterListeners(receiver: SocketModeReceiver): void {
+  const init = receiver.init.bind(receiver);
+  receiver.init = (app) =>
+    init(
+      Object.assign(Object.create(app) as App, {
+        processEvent: async (event: ReceiverEvent) => {
+          let acked: { response: unknown } | undefined;
+          await app.processEvent({ ...event, ack: async (response?: unknown) => void (acked = { response }) });
+          if (acked) await event.ack(acked.response);
+        },
+      }),
+    );
+}
 
 /**
  * In front of Bolt's receiver: a stopping gateway answers 503, so Slack redelivers the event to an
@@ -67,6 +108,7 @@ export async function startSlackGateway(
       // Socket Mode's own client opens its connection through the same (possibly proxied) Web API.
       installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
     });
+    ackAfterListeners(receiver);
     receiver.client.on('connected', () => (connected = true));
     receiver.client.on('disconnected', () => (connected = false));
     receiver.client.on('reconnecting', () => (connected = false));
@@ -81,15 +123,31 @@ export async function startSlackGateway(
         endpoints: EVENTS_PATH,
         bodyLimit: `${BODY_LIMIT_BYTES}b`,
         logger: slackLogger(logger),
+        // The 200 goes out after the listeners have queued the job, never before.
+        processBeforeResponse: true,
+        processEventErrorHandler: async ({ error, request, response }) => {
+          if (response.headersSent) return false;
+          if (notQueued(error)) {
+            response.writeHead(503).end();
+            return false;
+          }
+          if (isMalformedEnvelope((request as { body?: unknown }).body)) {
+            response.writeHead(400).end();
+            return false;
+          }
+          logger.error({ err: error }, 'slack event processing failed');
+          response.writeHead(500).end();
+          return false;
+        },
       }),
     });
     connected = true;
   }
 
   const submit = async (job: NewChatJob, notify: { responseUrl?: string | undefined }) => {
-    const verdict = await intake.submit(job);
+    const verdict = await intake.submit(job, { deadlineMs: INTAKE_DEADLINE_MS });
     logger.debug({ jobId: job.id, status: verdict.status }, 'slack event taken in');
-    if (verdict.status === 'rejected') {
+    if (verdict.status === 'rejected' && verdict.notice) {
       await surface.notice(
         { workspaceId: job.workspaceId, channelId: job.channelId, userId: job.userId, threadId: job.reply.threadId, responseUrl: notify.responseUrl },
         verdict.notice.kind,
@@ -115,14 +173,18 @@ export async function startSlackGateway(
       const asMention = normalizeMention({ ...(event as object), type: 'app_mention' }, envelope);
       if (asMention) return submit(asMention, {});
     }
-    await intake.observe(observation);
+    await intake.observe(observation, { deadlineMs: INTAKE_DEADLINE_MS });
   });
 
   app.command(slack.askCommand, async ({ command, ack }) => {
-    await ack();
     const parsed = parseSlashCommand(command);
-    if (!parsed) return logger.warn('ignoring a malformed slash command payload');
+    if (!parsed) {
+      logger.warn('ignoring a malformed slash command payload');
+      return ack();
+    }
+    // Acknowledged once queued: a command Redis could not take shows Slack's own failure to the user.
     await submit(normalizeAskCommand(parsed), { responseUrl: parsed.response_url });
+    await ack();
   });
 
   app.command(slack.resetCommand, async ({ command, ack }) => {
@@ -169,6 +231,12 @@ export async function startSlackGateway(
   }
 
   app.error(async (err) => {
+    // Not queued: rethrown, so the receiver answers Slack with an error and Slack delivers it again.
+    const lost = notQueued(err);
+    if (lost) {
+      logger.warn({ err: lost.message }, 'slack event not queued; Slack will deliver it again');
+      throw lost;
+    }
     logger.error({ err }, 'slack listener failed');
   });
 

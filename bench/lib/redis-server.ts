@@ -1,8 +1,12 @@
 /**
- * A private redis-server for the bench and the soak: on its own port, with no persistence, so a run
- * never touches the shared Redis other tests use, and the soak can stop and restart it at will.
+ * A private redis-server for the bench and the soak: on its own port, so a run never touches the
+ * shared Redis other tests use, and the soak can stop and restart it at will. Without persistence
+ * by default (the bench); with `appendonly`, an append-only file in a temporary folder, fsynced
+ * every second as deployments run it, kept across `down()` and `up()`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { redisAnswers } from '../../src/queue/local-redis.ts';
 import { sleep } from './clock.ts';
 import { freePort, spawnManaged, type ManagedProcess } from './procs.ts';
@@ -16,9 +20,9 @@ export interface PrivateRedis {
   readonly process: ManagedProcess;
   /** Crashes of any of its processes (an exit the runner did not ask for). */
   readonly crashes: number;
-  /** Stops the server (SIGTERM; nothing is saved, so everything in it is gone). */
+  /** Stops the server (SIGTERM: with `appendonly`, the file is flushed first; else everything is gone). */
   down(): Promise<void>;
-  /** Starts a fresh, empty server on the same port. */
+  /** Starts the server again on the same port (from its append-only file, or empty). */
   up(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -27,18 +31,22 @@ export function redisServerBinary(): string | undefined {
   return CANDIDATES.find((path) => existsSync(path));
 }
 
-export async function startPrivateRedis(options: { port?: number } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: { port?: number; appendonly?: boolean } = {}): Promise<PrivateRedis> {
   const binary = redisServerBinary();
   if (!binary) throw new Error('redis-server is not installed (apt-get install redis-server)');
   const port = options.port ?? (await freePort());
   const url = `redis://127.0.0.1:${port}`;
+  const dataDir = options.appendonly ? mkdtempSync(join(tmpdir(), 'hfbot-redis-')) : undefined;
+  const persistence = dataDir
+    ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--dir', dataDir]
+    : ['--save', '', '--appendonly', 'no'];
   let crashes = 0;
 
   const launch = async (): Promise<ManagedProcess> => {
     const proc = spawnManaged({
       name: 'redis-server',
       command: binary,
-      args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+      args: ['--port', String(port), '--bind', '127.0.0.1', ...persistence, '--protected-mode', 'no'],
       env: {},
       onCrash: () => {
         crashes += 1;
@@ -71,6 +79,7 @@ export async function startPrivateRedis(options: { port?: number } = {}): Promis
     },
     async stop() {
       await current.stop(5_000);
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

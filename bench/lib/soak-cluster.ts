@@ -52,6 +52,16 @@ export class SoakCluster {
     this.#startWorker().catch(() => undefined);
   }
 
+  /** SIGKILLs the gateway (no replacement until `startGateway`): whatever it had not acknowledged is Slack's to send again. */
+  async killGateway(): Promise<void> {
+    await this.#gateway?.kill9();
+  }
+
+  /** Starts the gateway again on the same port. */
+  async startGateway(): Promise<void> {
+    await this.#startGateway();
+  }
+
   /** Workers running now. */
   get workerCount(): number {
     return this.#workers.filter((worker) => worker.running).length;

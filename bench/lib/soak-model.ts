@@ -27,6 +27,10 @@ export function expectedAnswer(question: string): string {
   return `Echo: ${question}`;
 }
 
+/** A question with this word gets an answer that tries to ping: look-alike, spaced and markup mentions. */
+export const PING_MARKER = 'pingcheck';
+export const PING_ATTEMPTS = ' ＠here ﹫channel <!channel > <!everyone> <@U0BYSTANDER> @here';
+
 function lastUserText(request: ChatRequestRecord): string {
   const last = request.messages.findLast((message) => message.role === 'user');
   return typeof last?.content === 'string' ? last.content : '';
@@ -37,7 +41,7 @@ export function scriptModel(hf: HfFake, timing: SoakModelTiming): SoakModel {
   const model: SoakModel = { phase: 'normal', injected: { loading: 0, rate_limited: 0, stream_errors: 0 } };
   const answer = (question: string): ChatStep => ({
     kind: 'stream',
-    text: expectedAnswer(question),
+    text: `${expectedAnswer(question)}${question.includes(PING_MARKER) ? PING_ATTEMPTS : ''}`,
     firstTokenDelayMs: timing.ttftMs,
     tokenDelayMs: timing.tokenDelayMs,
   });

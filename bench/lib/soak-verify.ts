@@ -4,8 +4,8 @@
  * anything answered it.
  */
 import type { ChatRequestRecord } from '../../fakes/hf/server.ts';
-import type { FakeMessage } from '../../fakes/slack/server.ts';
-import { FORGED_CHANNEL, FORGED_WORD, type ValidEvent } from './soak-traffic.ts';
+import type { FakeEphemeral, FakeMessage } from '../../fakes/slack/server.ts';
+import { FORGED_CHANNEL, FORGED_WORD, type RefusedEvent, type ValidEvent } from './soak-traffic.ts';
 
 export type Outcome =
   /** Exactly one reply, showing the expected answer. */
@@ -72,15 +72,41 @@ export function judgeEvent(event: ValidEvent, byPlace: Map<string, FakeMessage[]
   };
   if (!first) return { ...base, outcome: 'lost_no_reply' };
   if (messages.length > 1) return { ...base, outcome: 'duplicated' };
-  if (first.text === event.expected) return { ...base, outcome: 'completed' };
+  // An answer that tried to ping ends with the (defused) attempts; `livePings` judges those.
+  if (first.text === event.expected || (event.pings && first.text.startsWith(`${event.expected} `))) return { ...base, outcome: 'completed' };
   return { ...base, outcome: first.text.startsWith('⚠️') ? 'lost_failed_notice' : 'lost_stuck' };
 }
 
 /** True once every event shows its expected answer somewhere it belongs. */
 export function allAnswered(events: ValidEvent[], byPlace: Map<string, FakeMessage[]>): boolean {
-  return events.every((event) =>
-    (byPlace.get(placeOf(event.channel, event.threadTs)) ?? []).some((message) => message.text === event.expected),
+  return events.every((event) => judgeEvent(event, byPlace).outcome === 'completed');
+}
+
+/**
+ * Mentions in a text Slack would turn into a ping: broadcast and group markup, a user other than
+ * the asker, and plain `@here`-style words (also as look-alikes, which NFKC folds to `@`) that a
+ * client or `link_names` would link. A zero-width space after the `@` is the defused form.
+ */
+export function livePings(text: string, askerId: string): string[] {
+  const folded = text.normalize('NFKC');
+  const found = [
+    ...folded.matchAll(/<!(?:here|channel|everyone|subteam)\b[^>]*>/gi),
+    ...[...folded.matchAll(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g)].filter((match) => match[1] !== askerId),
+    ...folded.matchAll(/@(?:here|channel|everyone)\b/gi),
+  ];
+  return found.map((match) => match[0]);
+}
+
+/** Every text the bot showed (each edit included) where an event's answer belongs, with its live pings. */
+export function pingsShown(events: ValidEvent[], byPlace: Map<string, FakeMessage[]>): string[] {
+  return events.flatMap((event) =>
+    (byPlace.get(placeOf(event.channel, event.threadTs)) ?? []).flatMap((message) => message.history.flatMap((text) => livePings(text, event.user))),
   );
+}
+
+/** Notices beyond one per refused event, however often it was delivered (and events never told). */
+export function noticeMismatches(refused: RefusedEvent[], ephemerals: FakeEphemeral[]): number {
+  return refused.reduce((sum, event) => sum + Math.abs(ephemerals.filter((notice) => notice.user === event.user).length - 1), 0);
 }
 
 /** Forged payloads that got anything: a bot message where they were sent, or a model call for their text. */

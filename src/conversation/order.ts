@@ -40,6 +40,11 @@ export class ConversationOrder {
     }
   }
 
+  /** The job answering the conversation now, or next: the head of its order. */
+  async current(conversation: string): Promise<string | undefined> {
+    return (await this.#redis.lindex(this.#keys.order(conversation), 0)) ?? undefined;
+  }
+
   async leave(conversation: string, jobId: string): Promise<void> {
     await this.#redis.lrem(this.#keys.order(conversation), 1, jobId);
   }

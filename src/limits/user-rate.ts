@@ -17,13 +17,16 @@ export class UserRateLimiter {
     this.#windowSeconds = limit.windowSeconds;
   }
 
-  /** Counts one message; returns how many seconds to wait if it is over the limit, else 0. */
-  async hit(platform: string, userId: string, now = Date.now()): Promise<number> {
+  /**
+   * Counts one message. Over the limit: how many seconds until the window ends, and whether this
+   * is the window's first refusal (the only one worth a notice).
+   */
+  async hit(platform: string, userId: string, now = Date.now()): Promise<{ waitSeconds: number; firstRefusal: boolean }> {
     const windowMs = this.#windowSeconds * 1000;
     const window = Math.floor(now / windowMs);
     const key = this.#keys.userRate(platform, userId, window);
     const [[, count] = []] = (await this.#redis.multi().incr(key).expire(key, this.#windowSeconds).exec()) ?? [];
-    if (typeof count !== 'number' || count <= this.#max) return 0;
-    return Math.ceil(((window + 1) * windowMs - now) / 1000);
+    if (typeof count !== 'number' || count <= this.#max) return { waitSeconds: 0, firstRefusal: false };
+    return { waitSeconds: Math.ceil(((window + 1) * windowMs - now) / 1000), firstRefusal: count === this.#max + 1 };
   }
 }

@@ -6,6 +6,12 @@ import { jobRetention, type Keyspace, type RedisConnection } from './redis.ts';
 export const CHAT_QUEUE = 'chat';
 /** How long an event id is remembered, so a platform's redelivery is never answered twice. */
 const SEEN_EVENT_TTL_SECONDS = 24 * 3600;
+/**
+ * How long a claim stays "pending" without an outcome. A gateway that dies mid-intake leaves its
+ * claim behind; the platform's next redelivery (Slack retries after 1 and 5 minutes) finds it
+ * expired and takes the event in afresh.
+ */
+const PENDING_CLAIM_TTL_SECONDS = 30;
 
 export type ChatQueue = Queue<ChatJob, unknown, 'chat'>;
 
@@ -19,9 +25,28 @@ export function createChatQueue(connection: RedisConnection, prefix: string, max
 }
 
 /**
- * The gateway's side of the chat queue. An inbound event is first claimed by its id, so a
- * platform's redelivery stops there; the job then takes its place in its conversation's order and
- * is queued under that same id.
+ * What a claim found: a new event (now pending, this caller's to take in), one already settled
+ * (queued or refused: a redelivery, answered with success and nothing else), or one another
+ * intake is still taking in (answered with an error, so the platform delivers it again later).
+ */
+export type Claim = 'new' | 'settled' | 'in_progress';
+
+/**
+ * KEYS[1]: BullMQ's deduplication key for the event (set by the same script that adds the job),
+ * KEYS[2]: our claim. ARGV[1]: pending TTL in seconds.
+ */
+const CLAIM_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'queued' end
+local current = redis.call('GET', KEYS[2])
+if current then return current end
+redis.call('SET', KEYS[2], 'pending', 'EX', ARGV[1])
+return 'new'`;
+
+/**
+ * The gateway's side of the chat queue. An event is claimed by its id before anything else, so a
+ * platform's redelivery stops there whatever the first delivery's outcome was. Queued is marked by
+ * BullMQ's own deduplication key, written by the script that adds the job: the mark and the job
+ * exist together or not at all, so no crash can leave an event marked as taken and never queued.
  */
 export class ChatEnqueuer {
   readonly #deps: { queue: ChatQueue; redis: RedisConnection; keys: Keyspace; order: ConversationOrder };
@@ -30,22 +55,36 @@ export class ChatEnqueuer {
     this.#deps = deps;
   }
 
-  /** True the first time an event id is seen (within a day). */
-  async claim(jobId: string): Promise<boolean> {
+  async claim(eventId: string): Promise<Claim> {
     const { redis, keys } = this.#deps;
-    return (await redis.set(keys.seenEvent(jobId), '1', 'EX', SEEN_EVENT_TTL_SECONDS, 'NX')) === 'OK';
+    const found = await redis.eval(CLAIM_SCRIPT, 2, this.#queuedKey(eventId), keys.seenEvent(eventId), PENDING_CLAIM_TTL_SECONDS);
+    if (found === 'new') return 'new';
+    return found === 'pending' ? 'in_progress' : 'settled';
   }
 
+  /** The event was refused (with a notice): a redelivery is settled too, and shows no second notice. */
+  async refuse(eventId: string): Promise<void> {
+    const { redis, keys } = this.#deps;
+    await redis.set(keys.seenEvent(eventId), 'refused', 'EX', SEEN_EVENT_TTL_SECONDS);
+  }
+
+  /** The claim is given up (nothing was queued): the platform's redelivery is taken in afresh. */
+  async release(eventId: string): Promise<void> {
+    const { redis, keys } = this.#deps;
+    await redis.del(keys.seenEvent(eventId));
+  }
+
+  /** Queues a claimed event; the claim's pending mark gives way to BullMQ's deduplication key. */
   async enqueue(input: NewChatJob): Promise<void> {
     const job = chatJobSchema.parse(input);
-    const { queue, redis, keys, order } = this.#deps;
-    try {
-      await order.enter(conversationKey(job), job.id);
-      await queue.add('chat', job, { jobId: job.id });
-    } catch (err) {
-      // Not queued: release the claim so the platform's redelivery of this event gets its answer.
-      await redis.del(keys.seenEvent(job.id)).catch(() => undefined);
-      throw err;
-    }
+    const { queue, order } = this.#deps;
+    await order.enter(conversationKey(job), job.id);
+    await queue.add('chat', job, { jobId: job.id, deduplication: { id: job.id, ttl: SEEN_EVENT_TTL_SECONDS * 1000 } });
+    await this.release(job.id);
+  }
+
+  /** BullMQ's deduplication key (`<prefix>:chat:de:<id>`), as its add script names it. */
+  #queuedKey(eventId: string): string {
+    return this.#deps.queue.toKey(`de:${eventId}`);
   }
 }

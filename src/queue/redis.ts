@@ -60,6 +60,8 @@ export function keyspace(prefix: string) {
     sentimentApplied: (scope: string, messageId: string) => `${prefix}:sentiment-applied:${scope}:${messageId}`,
     playground: (suffix: string) => `${prefix}:playground:${suffix}`,
     channelSettings: (channel: string) => `${prefix}:channel-settings:${channel}`,
+    stopped: (jobId: string) => `${prefix}:stopped:${jobId}`,
+    stopChannel: `${prefix}:control:stop`,
   };
 }
 export type Keyspace = ReturnType<typeof keyspace>;
