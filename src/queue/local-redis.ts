@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 
 export interface RedisAvailability {
@@ -23,6 +24,12 @@ export async function redisAnswers(url: string): Promise<boolean> {
     probe.disconnect();
   }
 }
+
+/**
+ * How long a process waits for a Redis it does not start itself (a restart or failover in
+ * progress) before it gives up starting: a worker replaced during an outage comes up with Redis.
+ */
+const EXTERNAL_REDIS_WAIT_MS = 30_000;
 
 const isLoopback = (host: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host);
 
@@ -52,10 +59,17 @@ export function durableRedisArgs(dataDir: string): string[] {
  * URL, starts a private `redis-server` for the life of this process, persisting to `dataDir`
  * (created when missing; what an earlier run left there is loaded back).
  */
-export async function ensureRedis(url: string, options: { autostart: boolean; dataDir: string }): Promise<RedisAvailability> {
+export async function ensureRedis(
+  url: string,
+  options: { autostart: boolean; dataDir: string; waitMs?: number },
+): Promise<RedisAvailability> {
   if (await redisAnswers(url)) return { url };
   const parsed = new URL(url);
   if (!options.autostart || !isLoopback(parsed.hostname)) {
+    for (const deadline = Date.now() + (options.waitMs ?? EXTERNAL_REDIS_WAIT_MS); Date.now() < deadline; ) {
+      await sleep(500);
+      if (await redisAnswers(url)) return { url };
+    }
     throw new Error(`Redis is not reachable at ${parsed.host}. ${REDIS_INSTALL_HINT}`);
   }
   const port = parsed.port || '6379';

@@ -60,7 +60,7 @@ describe('the autostarted redis-server', () => {
     await queue.close();
     await connection.quit();
     await first.stop?.();
-    expect(await ensureRedis(url, { autostart: false, dataDir }).catch((err: Error) => err.message)).toMatch(/not reachable/);
+    expect(await ensureRedis(url, { autostart: false, dataDir, waitMs: 600 }).catch((err: Error) => err.message)).toMatch(/not reachable/);
     expect(readdirSync(dataDir).length).toBeGreaterThan(0);
 
     // A later start finds the previous run's directory and loads it back.
