@@ -1,7 +1,6 @@
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { retryAfterMsFromHeaders } from '../../src/llm/failures.ts';
-import { classifyHfError, classifyHfStatus, parseHfErrorBody } from '../../src/llm/hf-errors.ts';
+import { classifyHfError, classifyHfStatus, parseHfErrorBody, retryAfterMsFromHeaders } from '../../src/llm/hf-errors.ts';
 
 describe('parseHfErrorBody', () => {
   it.each([
