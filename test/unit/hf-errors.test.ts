@@ -41,6 +41,16 @@ describe('classifyHfStatus', () => {
     expect(classifyHfStatus(status, body('nope')).kind).toBe('fatal');
   });
 
+  it.each([400, 413, 422])('tells users a fixed explanation and the status for %i, never the body', (status) => {
+    const echoed = body('Bad request. Headers: Authorization: Bearer hf_EchoedSecret12345678');
+    const failure = classifyHfStatus(status, echoed);
+    expect(failure).toEqual({
+      kind: 'fatal',
+      userMessage: `The model rejected the request. An admin can find the reason in the bot’s logs. (HTTP ${status})`,
+      detail: `HTTP ${status}: ${echoed.message}`,
+    });
+  });
+
   it('recognises context-too-long in any status', () => {
     const failure = classifyHfStatus(500, body('Input validation error: `inputs` tokens + `max_new_tokens` must be <= 8192'));
     expect(failure).toMatchObject({ kind: 'fatal' });
