@@ -89,8 +89,10 @@ export class ChatProcessor {
     const data = chatJobSchema.parse(job.data);
     this.#deps.metrics.job('chat', 'failed');
     await this.#deps.order.leave(conversationKey(data), data.id);
-    const reply = await this.#deps.surfaces.get(data.platform)?.openReply(data, async () => undefined);
-    await (reply && scrubbedReply(reply, this.#deps.scrub))?.render(notices.failed, true);
+    const surface = this.#deps.surfaces.get(data.platform);
+    if (!surface) return;
+    const reply = scrubbedReply(await surface.openReply(data, async () => undefined), this.#deps.scrub);
+    await reply.render(notices.failed, true);
   }
 
   /**
