@@ -303,7 +303,6 @@ describe('ChatProcessor, without Redis', () => {
     const job = newJob();
     job.attemptsMade = 2;
     job.attemptsStarted = 3;
-    job.data.progress.messageIds = [];
     expect(await attempt(processor, job)).toBeInstanceOf(UnrecoverableError);
     expect(surface.shown('m1')).toBe('⚠️ Sorry, something went wrong talking to the model. Please try again.');
     expect(left).toEqual(['job-1']);
