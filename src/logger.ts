@@ -1,9 +1,10 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { REDACTED, secretScrubber } from './text/scrub.ts';
 
 export type { Logger };
 
 /** Token shapes we never want in a log line, whoever wrote them (SDK errors echo headers sometimes). */
-const TOKEN_PATTERNS = [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g, /\bhf_[A-Za-z0-9]{8,}/g];
+export const TOKEN_PATTERNS = [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g, /\bhf_[A-Za-z0-9]{8,}/g];
 
 const REDACT_PATHS = [
   'token',
@@ -26,10 +27,6 @@ const REDACT_PATHS = [
   '*.reply.responseUrl',
 ];
 
-function escapeRegExp(value: string): string {
-  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
  * JSON logs with secrets removed twice over: known fields are redacted by path, and every
  * configured secret value or token-shaped string is scrubbed from the serialized line itself.
@@ -38,15 +35,14 @@ export function createLogger(
   options: { level: string; secrets?: string[]; name?: string },
   destination?: DestinationStream,
 ): Logger {
-  const literal = (options.secrets ?? []).filter((secret) => secret.length >= 6).map(escapeRegExp);
-  const patterns = literal.length > 0 ? [new RegExp(literal.join('|'), 'g'), ...TOKEN_PATTERNS] : TOKEN_PATTERNS;
+  const scrub = secretScrubber(options.secrets ?? [], TOKEN_PATTERNS);
   return pino(
     {
       level: options.level,
       name: options.name,
-      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
       hooks: {
-        streamWrite: (line) => patterns.reduce((text, pattern) => text.replace(pattern, '[REDACTED]'), line),
+        streamWrite: scrub,
       },
     },
     destination,

@@ -12,7 +12,7 @@ import { createHttpApp, createMetricsApp } from './http.ts';
 import { Intake } from './intake.ts';
 import { UserRateLimiter } from './limits/user-rate.ts';
 import { createHfChatModel } from './llm/hf-chat.ts';
-import type { Logger } from './logger.ts';
+import { TOKEN_PATTERNS, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import type { PlatformAdapter } from './platform.ts';
 import { ChatEnqueuer, createChatQueue } from './queue/chat-queue.ts';
@@ -25,6 +25,7 @@ import { createSentimentQueue, SentimentIntake } from './sentiment/queue.ts';
 import { SentimentStore } from './sentiment/store.ts';
 import { createSentimentWorker } from './sentiment/worker.ts';
 import { SurfaceRegistry } from './surface.ts';
+import { secretScrubber } from './text/scrub.ts';
 import { createChatWorker } from './worker/chat-worker.ts';
 import { startDemoModel } from './demo/demo-model.ts';
 
@@ -136,6 +137,8 @@ export async function startService(
           channelSettings,
           metrics,
           logger: logger.child({ role: 'worker' }),
+          rateLimitQueue: (ms) => queue.rateLimit(ms),
+          scrub: secretScrubber(config.secrets, TOKEN_PATTERNS),
         },
         {
           connection: workerRedis,
@@ -161,6 +164,7 @@ export async function startService(
               alertChannels: config.sentiment.alertChannels,
               metrics,
               logger: logger.child({ role: 'sentiment' }),
+              rateLimitQueue: (ms) => sentimentQueue.rateLimit(ms),
             },
             { connection: workerRedis, prefix: config.redis.prefix, concurrency: config.sentiment.concurrency, maxWaitMs: config.hf.loadingMaxWaitMs },
           )

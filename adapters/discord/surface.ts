@@ -4,7 +4,7 @@ import { Routes, type APIMessage, type APIUser } from 'discord-api-types/v10';
 import type { DiscordConfig } from '../../src/config.ts';
 import { downloadFile, type Attachment } from '../../src/attachments/attachment.ts';
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
-import { ClassifiedError } from '../../src/llm/failures.ts';
+import { ClassifiedError } from '../../src/errors/index.ts';
 import type { ChatTurn } from '../../src/llm/hf-chat.ts';
 import type { Logger } from '../../src/logger.ts';
 import { ChunkedReply, type ReplyMessages } from '../../src/stream/chunked-reply.ts';

@@ -2,7 +2,7 @@ import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import type { SlackConfig } from '../../src/config.ts';
 import { downloadFile, type Attachment } from '../../src/attachments/attachment.ts';
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
-import { ClassifiedError } from '../../src/llm/failures.ts';
+import { ClassifiedError } from '../../src/errors/index.ts';
 import type { ChatTurn } from '../../src/llm/hf-chat.ts';
 import type { Logger } from '../../src/logger.ts';
 import { ChunkedReply, type ReplyMessages } from '../../src/stream/chunked-reply.ts';

@@ -1,5 +1,5 @@
 import OpenAI, { APIUserAbortError } from 'openai';
-import { ClassifiedError } from './failures.ts';
+import { ClassifiedError } from '../errors/index.ts';
 import { classifyHfError } from './hf-errors.ts';
 import type { ContentPart } from '../attachments/prepare.ts';
 import { reasoningOfDelta, ThinkSplitter, type SplitPart } from './reasoning.ts';

@@ -1,5 +1,5 @@
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import { ClassifiedError, retryAfterMsFromHeaders, type Failure } from './failures.ts';
+import { ClassifiedError, type Failure } from '../errors/index.ts';
 
 /** What an HF error body says, whichever of its many shapes it came in. */
 export interface HfErrorBody {
@@ -55,11 +55,37 @@ export function parseHfErrorBody(body: unknown, headers?: Headers): HfErrorBody 
   };
 }
 
+/**
+ * Reads a retry hint from rate-limit headers: `Retry-After` (seconds or HTTP date),
+ * `retry-after-ms`, and the IETF draft `ratelimit: "api";r=0;t=55` (t = seconds until reset).
+ */
+export function retryAfterMsFromHeaders(headers: Headers | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const ms = Number(headers.get('retry-after-ms'));
+  if (headers.get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
+  const retryAfter = headers.get('retry-after');
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    const date = Date.parse(retryAfter);
+    if (!Number.isNaN(date)) return Math.max(0, date - now);
+  }
+  const rateLimit = headers.get('ratelimit');
+  const reset = rateLimit ? /(?:^|;)\s*t=(\d+(?:\.\d+)?)/.exec(rateLimit) : null;
+  if (reset?.[1]) return Number(reset[1]) * 1000;
+  return undefined;
+}
+
 const CONTEXT_TOO_LONG =
   /context length|context window|maximum context|too many tokens|input is too long|must have less than|max_tokens.*(exceed|greater)|`?inputs`? tokens \+ `?max_new_tokens`?/i;
 
-function fatal(userMessage: string, detail: string): Failure {
-  return { kind: 'fatal', userMessage, detail };
+/**
+ * A failure no retry fixes. Users see only `explanation`, a fixed sentence per failure class, and
+ * the status: an error body may echo the request (headers included), so it goes to `detail`, which
+ * is logged (scrubbed) and never posted.
+ */
+function fatal(explanation: string, status: number, detail: string): Failure {
+  return { kind: 'fatal', userMessage: `${explanation} (HTTP ${status})`, detail };
 }
 
 /** Maps an HTTP status and parsed body to the failure the worker acts on. */
@@ -76,19 +102,19 @@ export function classifyHfStatus(status: number, body: HfErrorBody, headers?: He
     return { kind: 'rate_limited', retryAfterMs: retryAfterMsFromHeaders(headers), detail };
   }
   if (status === 401 || status === 403) {
-    return fatal('The bot’s Hugging Face token was rejected. An admin needs to check HF_TOKEN.', detail);
+    return fatal('The bot’s Hugging Face token was rejected. An admin needs to check HF_TOKEN.', status, detail);
   }
   if (status === 402 || /exceeded your monthly included credits/i.test(body.message)) {
-    return fatal('The Hugging Face account behind this bot is out of credits.', detail);
+    return fatal('The Hugging Face account behind this bot is out of credits.', status, detail);
   }
   if (status === 404) {
-    return fatal('The configured model could not be found on Hugging Face. An admin needs to check HF_CHAT_MODEL.', detail);
+    return fatal('The configured model could not be found on Hugging Face. An admin needs to check HF_CHAT_MODEL.', status, detail);
   }
   if (CONTEXT_TOO_LONG.test(body.message)) {
-    return fatal('This conversation is too long for the model. Start a new thread (or use /reset in a DM).', detail);
+    return fatal('This conversation is too long for the model. Start a new thread (or use /reset in a DM).', status, detail);
   }
   if (status === 400 || status === 413 || status === 422) {
-    return fatal(`The model rejected the request: ${body.message || `HTTP ${status}`}`, detail);
+    return fatal('The model rejected the request. An admin can find the reason in the bot’s logs.', status, detail);
   }
   return { kind: 'transient', detail };
 }

@@ -1,6 +1,6 @@
 import Sentiment from 'sentiment';
 import { z } from 'zod';
-import { ClassifiedError } from '../llm/failures.ts';
+import { ClassifiedError } from '../errors/index.ts';
 import { classifyHfStatus, parseHfErrorBody } from '../llm/hf-errors.ts';
 import { scoreFromLabels } from './labels.ts';
 

@@ -1,10 +1,10 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { RedisConnection } from '../queue/redis.ts';
-import { ClassifiedError, failureOf } from '../llm/failures.ts';
+import { ClassifiedError, failureOf } from '../errors/index.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SurfaceRegistry } from '../surface.ts';
-import { loadingDelayMs, rateLimitDelayMs, transientBackoffMs } from '../worker/retry-policy.ts';
+import { decide, transientBackoffMs } from '../worker/policy.ts';
 import { classifyWithLexicon, type Classification } from './classifier.ts';
 import { sentimentJobSchema, type SentimentJob } from './job.ts';
 import { SENTIMENT_QUEUE } from './queue.ts';
@@ -19,6 +19,8 @@ export interface SentimentWorkerDeps {
   alertChannels: ReadonlyMap<string, string>;
   metrics: Metrics;
   logger: Logger;
+  /** Pauses every worker of the sentiment queue for `ms` (BullMQ's queue-level rate limit). */
+  rateLimitQueue: (ms: number) => Promise<void>;
 }
 
 export interface SentimentWorkerOptions {
@@ -70,21 +72,31 @@ export class SentimentProcessor {
     } catch (err) {
       const failure = failureOf(err);
       this.#deps.metrics.hfError(err instanceof ClassifiedError ? err.status : undefined, failure.kind);
-      const fallBack = () => {
-        logger.warn({ jobId: job.id, failure }, 'sentiment model unavailable; scoring with the lexicon');
-        return classifyWithLexicon(data.text);
-      };
-      if (failure.kind === 'loading' || failure.kind === 'rate_limited') {
-        const ms =
-          failure.kind === 'loading' ? loadingDelayMs(failure.estimatedMs, data.waitedMs) : rateLimitDelayMs(failure.retryAfterMs, data.waitedMs);
-        if (data.waitedMs + ms > this.#options.maxWaitMs) return fallBack();
-        this.#deps.metrics.modelWait(failure.kind, ms);
-        await job.updateData({ ...data, waitedMs: data.waitedMs + ms });
-        await job.moveToDelayed(Date.now() + ms, token);
-        throw new DelayedError();
+      // One budget for both kinds of wait: past it, the lexicon answers.
+      const action = decide(failure, {
+        attemptsMade: job.attemptsMade,
+        maxAttempts: job.opts.attempts ?? 1,
+        loadingWaitedMs: data.waitedMs,
+        rateLimitWaitedMs: data.waitedMs,
+        loadingMaxWaitMs: this.#options.maxWaitMs,
+      });
+      switch (action.type) {
+        case 'delay':
+          this.#deps.metrics.modelWait(action.reason, action.ms);
+          await job.updateData({ ...data, waitedMs: data.waitedMs + action.ms });
+          await job.moveToDelayed(Date.now() + action.ms, token);
+          throw new DelayedError();
+        case 'rate_limit_queue':
+          this.#deps.metrics.modelWait('rate_limited', action.ms);
+          await job.updateData({ ...data, waitedMs: data.waitedMs + action.ms });
+          await this.#deps.rateLimitQueue(action.ms);
+          throw Worker.RateLimitError();
+        case 'retry':
+          throw err;
+        case 'give_up':
+          logger.warn({ jobId: job.id, failure }, 'sentiment model unavailable; scoring with the lexicon');
+          return classifyWithLexicon(data.text);
       }
-      if (failure.kind === 'transient' && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;
-      return fallBack();
     }
   }
 
@@ -126,6 +138,8 @@ export function createSentimentWorker(deps: SentimentWorkerDeps, options: Sentim
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
+    // Lets the queue-level rate limit set on a 429 pause this worker; never limits by itself.
+    limiter: { max: Number.MAX_SAFE_INTEGER, duration: 1000 },
     settings: { backoffStrategy: (attemptsMade: number) => transientBackoffMs(attemptsMade) },
   });
   worker.on('failed', (job, err) => {

@@ -1,7 +1,9 @@
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { conversationKey } from '../../src/jobs/chat-job.ts';
 import { keyspace } from '../../src/queue/redis.ts';
+import { SENTIMENT_QUEUE } from '../../src/sentiment/queue.ts';
 import { channelScope, SentimentStore } from '../../src/sentiment/store.ts';
 import { startDiscordFake, type DiscordFake } from '../../fakes/discord/server.ts';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
@@ -148,6 +150,28 @@ describe('thread sentiment on Slack', () => {
     const { ts, eventId } = next();
     const dm = 'D0MOOD';
     await slackEvent({ type: 'message', channel_type: 'im', user: 'U0DM', text: 'thanks, great work', ts, channel: dm, event_ts: ts }, eventId);
+    const state = await eventually(() => store.read(conversationKey({ platform: 'slack', workspaceId: TEAM, channelId: dm, threadId: undefined })), 'the DM to be scored', 20_000);
+    expect(state.lastClassifier).toBe('hf:cardiffnlp/twitter-roberta-base-sentiment-latest');
+    expect(hf.classifyRequests).toHaveLength(2);
+  });
+
+  it('waits out a 429 from the sentiment model by pausing its queue, then scores with the model', async () => {
+    hf.enqueueClassify({ kind: 'status', status: 429, body: { error: 'Too many requests' }, headers: { 'retry-after': '1' } });
+    const { ts, eventId } = next();
+    const dm = 'D0BUSY';
+    await slackEvent({ type: 'message', channel_type: 'im', user: 'U0DM3', text: 'thanks, lovely', ts, channel: dm, event_ts: ts }, eventId);
+    // The wait is the whole sentiment queue's, not one job's. Asked with the highest max: only a
+    // queue-level pause counts, not the worker's own job counter.
+    const sentimentQueue = new Queue(SENTIMENT_QUEUE, { connection: storeRedis, prefix: bot.config.redis.prefix });
+    try {
+      await eventually(async () => (await sentimentQueue.getRateLimitTtl(Number.MAX_SAFE_INTEGER)) > 0, 'the sentiment queue to be rate limited');
+      // Seen while the wait still runs: the job was not taken again.
+      const requests = hf.classifyRequests.length;
+      expect(await sentimentQueue.getRateLimitTtl(Number.MAX_SAFE_INTEGER)).toBeGreaterThan(0);
+      expect(requests).toBe(1);
+    } finally {
+      await sentimentQueue.close();
+    }
     const state = await eventually(() => store.read(conversationKey({ platform: 'slack', workspaceId: TEAM, channelId: dm, threadId: undefined })), 'the DM to be scored', 20_000);
     expect(state.lastClassifier).toBe('hf:cardiffnlp/twitter-roberta-base-sentiment-latest');
     expect(hf.classifyRequests).toHaveLength(2);

@@ -196,6 +196,63 @@ describe('Slack over the HTTP Events API', () => {
     expect(slack.botReplies(CHANNEL, thread).map((reply) => reply.text)).toEqual(['Echo: busy?']);
   });
 
+  it('backs the whole queue off on a 429: a job enqueued during the wait does not call the model until it ends', async () => {
+    hf.enqueueChat({ kind: 'status', status: 429, body: { error: 'Model is overloaded' }, headers: { 'retry-after': '2' } });
+    const first = await mention('first in line');
+    await eventually(() => slack.botReplies(CHANNEL, first.thread)[0]?.text.includes('busy'), 'busy notice');
+    // Asked with the highest max: only a queue-level pause counts, not the workers' own job counter.
+    await eventually(async () => (await bot.queue.getRateLimitTtl(Number.MAX_SAFE_INTEGER)) > 0, 'the queue to be rate limited');
+    const second = await mention('second in line');
+    // Seen while the queue's wait was still running: the new job was not taken, the model not called.
+    const state = await eventually(async () => {
+      const current = await bot.queue.getJobState(second.jobId);
+      return current === 'unknown' ? undefined : current;
+    }, 'the second job to be queued');
+    const requests = hf.chatRequests.length;
+    expect(await bot.queue.getRateLimitTtl(Number.MAX_SAFE_INTEGER)).toBeGreaterThan(0);
+    expect(state).toBe('waiting');
+    expect(requests).toBe(1);
+
+    expect(await settled(bot.queue, first.jobId)).toBe('completed');
+    expect(await settled(bot.queue, second.jobId)).toBe('completed');
+    // Neither job called the model again before the Retry-After was over; the wait spent no attempt.
+    for (const request of hf.chatRequests.slice(1)) expect(request.receivedAt - hf.chatRequests[0]!.receivedAt).toBeGreaterThanOrEqual(2000);
+    expect((await bot.queue.getJob(first.jobId))?.attemptsMade).toBe(1);
+    expect((await bot.queue.getJob(first.jobId))?.data.progress.rateLimitWaitMs).toBeGreaterThanOrEqual(2000);
+    expect(slack.botReplies(CHANNEL, first.thread).map((reply) => reply.text)).toEqual(['Echo: first in line']);
+    expect(slack.botReplies(CHANNEL, second.thread).map((reply) => reply.text)).toEqual(['Echo: second in line']);
+  });
+
+  it('posts a fixed explanation and the status for a rejected request, never the error body', async () => {
+    const echoed = 'hf_EchoedByAProxy0123456789';
+    hf.enqueueChat({ kind: 'status', status: 400, body: { error: `Bad request. Headers received: Authorization: Bearer ${echoed}` } });
+    const { jobId, thread } = await mention('something the model rejects');
+    expect(await settled(bot.queue, jobId)).toBe('failed');
+    const [reply] = slack.botReplies(CHANNEL, thread);
+    expect(reply?.text).toContain('The model rejected the request');
+    expect(reply?.text).toContain('HTTP 400');
+    for (const text of reply?.history ?? []) {
+      expect(text).not.toContain('Authorization');
+      expect(text).not.toContain(echoed);
+    }
+    // The body is for the operator: in the log, with the token scrubbed.
+    const logged = bot.logs.filter((line) => line.includes('Headers received'));
+    expect(logged.length).toBeGreaterThan(0);
+    for (const line of logged) expect(line).not.toContain(echoed);
+    expect((await bot.queue.getJob(jobId))?.failedReason).not.toContain(echoed);
+  });
+
+  it('removes the bot’s own token from a model answer before posting it', async () => {
+    hf.enqueueChat({ kind: 'stream', text: `Your config says HF_TOKEN=${secrets.hfToken} and that is all.`, tokenDelayMs: 1 });
+    const { jobId, thread } = await mention('what is in my config?');
+    expect(await settled(bot.queue, jobId)).toBe('completed');
+    const [reply] = slack.botReplies(CHANNEL, thread);
+    expect(reply?.text).toBe('Your config says HF_TOKEN=[REDACTED] and that is all.');
+    for (const call of [...slack.callsTo('chat.update'), ...slack.callsTo('chat.postMessage')]) {
+      expect(String(call.args.text)).not.toContain(secrets.hfToken);
+    }
+  });
+
   it('leaves exactly one complete reply when the stream breaks half way', async () => {
     hf.enqueueChat({ kind: 'midStreamError', text: 'The first half of an answer', error: 'tgi' }, { kind: 'abort', text: 'The first half again' });
     const { jobId, thread } = await mention('tell me a story');

@@ -1,7 +1,6 @@
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { retryAfterMsFromHeaders } from '../../src/llm/failures.ts';
-import { classifyHfError, classifyHfStatus, parseHfErrorBody } from '../../src/llm/hf-errors.ts';
+import { classifyHfError, classifyHfStatus, parseHfErrorBody, retryAfterMsFromHeaders } from '../../src/llm/hf-errors.ts';
 
 describe('parseHfErrorBody', () => {
   it.each([
@@ -40,6 +39,16 @@ describe('classifyHfStatus', () => {
 
   it.each([401, 403, 402, 404, 422])('stops at once on %i', (status) => {
     expect(classifyHfStatus(status, body('nope')).kind).toBe('fatal');
+  });
+
+  it.each([400, 413, 422])('tells users a fixed explanation and the status for %i, never the body', (status) => {
+    const echoed = body('Bad request. Headers: Authorization: Bearer hf_EchoedSecret12345678');
+    const failure = classifyHfStatus(status, echoed);
+    expect(failure).toEqual({
+      kind: 'fatal',
+      userMessage: `The model rejected the request. An admin can find the reason in the bot’s logs. (HTTP ${status})`,
+      detail: `HTTP ${status}: ${echoed.message}`,
+    });
   });
 
   it('recognises context-too-long in any status', () => {

@@ -1,0 +1,92 @@
+import { prepareAttachments, type PreparedMessage } from '../attachments/prepare.ts';
+import type { ChannelSettingsStore, EffectiveSettings } from '../channels/settings.ts';
+import type { Config } from '../config.ts';
+import type { ConversationHistory } from '../conversation/history.ts';
+import { buildPrompt } from '../conversation/prompt.ts';
+import type { ChatJob } from '../jobs/chat-job.ts';
+import type { ChatTurn, ModelTurn } from '../llm/hf-chat.ts';
+import { stripReasoningAppendix } from '../llm/reasoning-display.ts';
+import type { Logger } from '../logger.ts';
+import type { SentimentSummary } from '../sentiment/store.ts';
+import type { Surface } from '../surface.ts';
+
+/** Added to the system prompt when a conversation has turned negative (SENTIMENT_MOOD_HINT). */
+const FRUSTRATED_HINT =
+  'The person in this conversation seems frustrated. Stay calm and brief, acknowledge the problem in one sentence, then give the most direct way to solve it.';
+
+export interface PromptSources {
+  history: Pick<ConversationHistory, 'read'>;
+  /** The conversation's running sentiment, when the mood hint is on. */
+  moodOf: ((conversation: string) => Promise<SentimentSummary | undefined>) | undefined;
+  /** Per-channel model and system prompt. */
+  channelSettings: Pick<ChannelSettingsStore, 'resolve'>;
+}
+
+export interface PromptLimits {
+  contextMaxChars: number;
+  attachments: Config['attachments'];
+}
+
+/** What the model is asked, with which model, and the notes that go under the answer. */
+export interface Prompt {
+  turns: ModelTurn[];
+  settings: EffectiveSettings;
+  notes: string[];
+}
+
+/** The channel's settings, the conversation so far, the mood hint and the message's files, as the model's turns. */
+export async function buildChatPrompt(
+  job: ChatJob,
+  conversation: string,
+  surface: Surface,
+  sources: PromptSources,
+  limits: PromptLimits,
+  log: Logger,
+): Promise<Prompt> {
+  const [context, mood, settings] = await Promise.all([
+    readContext(job, conversation, surface, sources.history, log),
+    sources.moodOf?.(conversation),
+    sources.channelSettings.resolve({ platform: job.platform, workspaceId: job.workspaceId, channelId: job.channelId }),
+  ]);
+  const prepared = await readAttachments(job, settings.model, surface, limits.attachments);
+  const systemPrompt = mood?.label === 'negative' ? `${settings.systemPrompt}\n\n${FRUSTRATED_HINT}` : settings.systemPrompt;
+  const turns: ModelTurn[] = buildPrompt(systemPrompt, context, prepared.text, limits.contextMaxChars);
+  if (prepared.images.length > 0) turns[turns.length - 1] = { role: 'user', content: [{ type: 'text', text: prepared.text }, ...prepared.images] };
+  return { turns, settings, notes: prepared.notes };
+}
+
+/**
+ * A thread the bot was mentioned into is read from the platform: it holds what other people said
+ * between mentions, which no store of ours sees. DMs and commands use the stored history, which
+ * `/reset` can forget; it is also the fallback when the platform cannot be read.
+ */
+async function readContext(
+  job: ChatJob,
+  conversation: string,
+  surface: Surface,
+  history: Pick<ConversationHistory, 'read'>,
+  log: Logger,
+): Promise<ChatTurn[]> {
+  if (job.fetchThreadContext && surface.conversationContext) {
+    try {
+      // Replies read back from the platform may carry shown reasoning: the model never gets it back.
+      return stripReasoningAppendix(await surface.conversationContext(job));
+    } catch (err) {
+      log.warn({ err }, 'could not read the thread for context; using the stored history');
+    }
+  }
+  return history.read(conversation);
+}
+
+/** The message's files, read for the model: text inlined, images for a vision model, notes for the rest. */
+async function readAttachments(job: ChatJob, model: string, surface: Surface, options: Config['attachments']): Promise<PreparedMessage> {
+  if (job.attachments.length === 0) return { text: job.text, images: [], notes: [] };
+  const { visionModels, ...limits } = options;
+  return prepareAttachments(job.text, job.attachments, {
+    model,
+    vision: visionModels.has(model.split(':')[0] ?? model),
+    limits,
+    download: (attachment) =>
+      surface.download ? surface.download(attachment, limits.maxBytes) : Promise.reject(new Error('this platform cannot download files')),
+  });
+}

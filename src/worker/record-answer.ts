@@ -1,0 +1,52 @@
+import type { ConversationHistory } from '../conversation/history.ts';
+import type { ChatJob } from '../jobs/chat-job.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { AnswerOutcome } from './stream-answer.ts';
+
+export interface ChatResult {
+  outcome: 'answered' | 'failed';
+  chars: number;
+  edits: number;
+  maxVisibleLagMs: number;
+}
+
+type Answer = Extract<AnswerOutcome, { done: true }>;
+
+export interface RecordSinks {
+  history: Pick<ConversationHistory, 'appendOnce'>;
+  metrics: Pick<Metrics, 'answered'>;
+  log: Logger;
+}
+
+/** Keeps the exchange in the conversation's history, once, and reports how the answer went. */
+export async function recordAnswer(job: ChatJob, conversation: string, answer: Answer, apiCalls: number, sinks: RecordSinks): Promise<ChatResult> {
+  // Only the answer is history: never the reasoning, the status, or the files' contents.
+  const attached = job.attachments.length > 0 ? `\n[attached: ${job.attachments.map((file) => file.name).join(', ')}]` : '';
+  await sinks.history.appendOnce(conversation, job.id, [
+    { role: 'user', content: job.text + attached },
+    { role: 'assistant', content: answer.text },
+  ]);
+  const { edits, firstVisibleAt, maxVisibleLagMs } = answer.pacer;
+  sinks.metrics.answered({
+    platform: job.platform,
+    firstTextSeconds: firstVisibleAt === undefined ? undefined : (firstVisibleAt - job.receivedAt) / 1000,
+    finalSeconds: (Date.now() - job.receivedAt) / 1000,
+    timeToFirstTokenSeconds: answer.timeToFirstTokenMs === undefined ? undefined : answer.timeToFirstTokenMs / 1000,
+    edits,
+    apiCalls,
+  });
+  const { usage } = answer;
+  sinks.log.info(
+    {
+      chars: answer.text.length,
+      reasoningChars: answer.reasoningChars,
+      shownChars: answer.shown.length,
+      ...(usage ? { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, reasoningTokens: usage.reasoningTokens } : {}),
+      edits,
+      latencyMs: Date.now() - job.receivedAt,
+    },
+    'answered',
+  );
+  return { outcome: 'answered', chars: answer.text.length, edits, maxVisibleLagMs };
+}
