@@ -12,6 +12,8 @@ export type JobOutcome =
   | 'delayed_rate_limit'
   | 'waiting_turn'
   | 'handed_back'
+  /** Stopped by a person (a stop button): an outcome of its own, not a failure. */
+  | 'stopped'
   | 'classified'
   | 'classified_fallback';
 

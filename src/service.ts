@@ -27,6 +27,7 @@ import { createSentimentWorker } from './sentiment/worker.ts';
 import { SurfaceRegistry } from './surface.ts';
 import { secretScrubber } from './text/scrub.ts';
 import { createChatWorker } from './worker/chat-worker.ts';
+import { StopRequests } from './control/stop-requests.ts';
 import { startDemoModel } from './demo/demo-model.ts';
 
 export interface Service {
@@ -87,6 +88,7 @@ export async function startService(
     const order = new ConversationOrder(redis, keys, (jobId) => queue.getJobState(jobId));
     const history = new ConversationHistory(redis, keys, config.context);
     const replies = new ReplyIndex(redis, keys, config.context.ttlSeconds);
+    const stopRequests = new StopRequests(redis, keys);
     const sentiment = new SentimentStore(redis, keys, config.sentiment.ttlSeconds);
     const channelSettings = new ChannelSettingsStore(redis, keys, { model: config.hf.chatModel, systemPrompt: config.systemPrompt }, config.channels.file);
 
@@ -126,6 +128,7 @@ export async function startService(
         streamIdleTimeoutMs: hf.streamIdleTimeoutMs,
       });
       const workerRedis = createRedis(config.redis.url, 'hfbot-worker', config.redis.cluster);
+      const stopSubscriber = createRedis(config.redis.url, 'hfbot-stops', config.redis.cluster);
       const chat = createChatWorker(
         {
           model,
@@ -133,6 +136,7 @@ export async function startService(
           history,
           order,
           replies,
+          stops: stopRequests,
           moodOf: config.sentiment.enabled && config.sentiment.moodHint ? (conversation) => sentiment.read(conversation) : undefined,
           channelSettings,
           metrics,
@@ -169,6 +173,12 @@ export async function startService(
             { connection: workerRedis, prefix: config.redis.prefix, concurrency: config.sentiment.concurrency, maxWaitMs: config.hf.loadingMaxWaitMs },
           )
         : undefined;
+      // A stop asked for in any gateway reaches the worker holding the job, whichever process that is.
+      const stopListening = await stopRequests.listen(stopSubscriber, (jobId) => void chat.worker.cancelJob(jobId, 'stopped by the user'));
+      stops.push(async () => {
+        await stopListening();
+        await stopSubscriber.quit();
+      });
       stops.push(async () => {
         // Answers in progress get the grace period to finish; the rest go back to the queue,
         // where another worker resumes each in the same messages.

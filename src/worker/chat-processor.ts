@@ -1,5 +1,6 @@
 import { DelayedError, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { ChannelSettingsStore } from '../channels/settings.ts';
+import type { StopRequests } from '../control/stop-requests.ts';
 import type { ConversationHistory } from '../conversation/history.ts';
 import type { ConversationOrder } from '../conversation/order.ts';
 import type { ReplyIndex } from '../conversation/reply-index.ts';
@@ -30,6 +31,8 @@ export interface ChatProcessorDeps {
   model: ChatModel;
   surfaces: { get(platform: string): Surface | undefined };
   history: Pick<ConversationHistory, 'read' | 'appendOnce'>;
+  /** Jobs a person asked to stop before they ran (a running one is cancelled through its signal). */
+  stops: Pick<StopRequests, 'isRequested'>;
   order: Pick<ConversationOrder, 'isTurnOf' | 'leave'>;
   replies: Pick<ReplyIndex, 'remember'>;
   /** The conversation's running sentiment, when the mood hint is on. */
@@ -103,8 +106,10 @@ export class ChatProcessor {
     this.#shutdown.abort();
   }
 
-  async process(job: ChatJobRun, token: string | undefined): Promise<ChatResult> {
+  /** `cancel` is BullMQ's per-job signal: aborted when a person stops this answer (`worker.cancelJob`). */
+  async process(job: ChatJobRun, token: string | undefined, cancel?: AbortSignal): Promise<ChatResult> {
     const run = this.#start(job, token);
+    if (await this.#deps.stops.isRequested(run.data.id)) return this.#stoppedBeforeStart(run);
     await this.#waitForTurn(run);
     const surface = this.#surfaceOf(run);
     const reply = this.#openReply(run, surface);
@@ -113,14 +118,17 @@ export class ChatProcessor {
       model: this.#deps.model,
       turns: prompt.turns,
       modelId: prompt.settings.model,
-      signal: AbortSignal.any([this.#shutdown.signal, reply.failed]),
+      signal: AbortSignal.any([this.#shutdown.signal, reply.failed, ...(cancel ? [cancel] : [])]),
       reply,
       editIntervalMs: surface.editIntervalMs,
       reasoningDisplay: this.#options.reasoningDisplay,
       footer: (text) => withFooter(text, prompt.notes, prompt.settings),
       log: run.log,
     });
-    if (!answer.done) return this.#onInterrupted(run, reply, answer.error, answer.partial, answer.modelDone);
+    if (!answer.done) {
+      if (cancel?.aborted && !this.#shutdown.signal.aborted) return this.#stopped(run, reply, answer.partial);
+      return this.#onInterrupted(run, reply, answer.error, answer.partial, answer.modelDone);
+    }
     const result = await recordAnswer(run.data, run.conversation, answer, reply.apiCalls, { ...this.#deps, log: run.log });
     await this.#finishTurn(run);
     return result;
@@ -189,6 +197,44 @@ export class ChatProcessor {
 
   async #finishTurn(run: Run): Promise<void> {
     await this.#deps.order.leave(run.conversation, run.data.id);
+  }
+
+  /**
+   * Stopped before it ran (queued behind another answer, or delayed by a cold start): never
+   * started. A reply already shown (a warming-up notice) says it was stopped.
+   */
+  async #stoppedBeforeStart(run: Run): Promise<ChatResult> {
+    run.log.info('stopped before it started');
+    this.#deps.metrics.job('chat', 'stopped');
+    await this.#finishTurn(run);
+    const surface = this.#deps.surfaces.get(run.data.platform);
+    if (surface && run.data.progress.messageIds.length > 0) {
+      const reply = scrubbedReply(await surface.openReply(run.data, async () => undefined), this.#deps.scrub);
+      await reply.render(notices.stopped(''), true);
+    }
+    return { outcome: 'stopped', chars: 0, edits: 0, maxVisibleLagMs: 0 };
+  }
+
+  /**
+   * Stopped while streaming: the model request is already aborted (no more tokens billed); the
+   * reply keeps what was written with a mark, history keeps it too, and the conversation moves on.
+   */
+  async #stopped(run: Run, reply: EarlyReply, partial: string): Promise<ChatResult> {
+    run.log.info({ chars: partial.length }, 'stopped by the user');
+    this.#deps.metrics.job('chat', 'stopped');
+    try {
+      await reply.render(notices.stopped(partial), true);
+    } catch (err) {
+      run.log.warn({ err }, 'could not mark the reply as stopped');
+    }
+    if (partial.trim()) {
+      await this.#deps.history.appendOnce(run.conversation, run.data.id, [
+        { role: 'user', content: run.data.text },
+        { role: 'assistant', content: partial },
+      ]);
+    }
+    await this.#finishTurn(run);
+    return { outcome: 'stopped', chars: partial.length, edits: 0, maxVisibleLagMs: 0 };
   }
 
   /** The answer stopped before it was complete: hand it back, or act on the failure. */

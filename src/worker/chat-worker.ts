@@ -35,7 +35,7 @@ export interface ChatWorker {
 
 export function createChatWorker(deps: ChatWorkerDeps, options: ChatWorkerOptions): ChatWorker {
   const processor = new ChatProcessor(deps, options);
-  const worker = new Worker<ChatJob, ChatResult>(CHAT_QUEUE, (job, token) => processor.process(job, token), {
+  const worker = new Worker<ChatJob, ChatResult>(CHAT_QUEUE, (job, token, signal) => processor.process(job, token, signal), {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,

@@ -6,6 +6,8 @@ export const notices = {
   failed: '⚠️ Sorry, something went wrong talking to the model. Please try again.',
   empty: '_The model returned an empty answer._',
   thoughtOnly: '_The model used its whole answer on thinking and gave no answer. Try asking for something shorter._',
+  /** What was written stays; the mark says why it ends there. */
+  stopped: (partial: string) => `${partial.trim() ? `${partial.trimEnd()}\n\n` : ''}_⏹ Stopped._`,
 };
 
 /** Words a failure's notice; `partial` is the answer so far, kept above a "retrying" line. */

@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics.ts';
 import type { AnswerOutcome } from './stream-answer.ts';
 
 export interface ChatResult {
-  outcome: 'answered' | 'failed';
+  outcome: 'answered' | 'failed' | 'stopped';
   chars: number;
   edits: number;
   maxVisibleLagMs: number;

@@ -139,6 +139,7 @@ function setup(model: ScriptedModel) {
   const outcomes: string[] = [];
   const left: string[] = [];
   const queuePauses: number[] = [];
+  const stopped = new Set<string>();
   let turnIsOurs = true;
   const processor = new ChatProcessor(
     {
@@ -158,6 +159,7 @@ function setup(model: ScriptedModel) {
         },
       },
       replies: { remember: async () => undefined },
+      stops: { isRequested: async (jobId) => stopped.has(jobId) },
       moodOf: undefined,
       channelSettings: { resolve: async () => settings },
       metrics: {
@@ -187,6 +189,7 @@ function setup(model: ScriptedModel) {
     outcomes,
     left,
     queuePauses,
+    stopped,
     busyConversation: () => {
       turnIsOurs = false;
     },
@@ -375,6 +378,35 @@ describe('ChatProcessor, without Redis', () => {
     expect(job.data.progress.messageIds).toEqual(['m1']);
     expect(left).toEqual([]);
     expect(outcomes).toEqual(['handed_back']);
+  });
+
+  it('stops mid-stream when its signal is aborted: the model is cut off, the text stays with a mark, the turn ends', async () => {
+    const model = new ScriptedModel({ parts: ['Half of an'], hang: true });
+    const { processor, surface, history, left, outcomes } = setup(model);
+    const job = newJob();
+    const cancel = new AbortController();
+    const running = processor.process(job, 'lock-token', cancel.signal);
+    while (surface.shown('m1') !== 'Half of an') await new Promise((resolve) => setTimeout(resolve, 5));
+    cancel.abort();
+    expect(await running).toMatchObject({ outcome: 'stopped' });
+    expect(surface.shown('m1')).toBe('Half of an\n\n_⏹ Stopped._');
+    expect(history.get('memory:W1:C1:T1')?.map((turn) => turn.content)).toEqual(['hello?', 'Half of an']);
+    expect(left).toEqual(['job-1']);
+    expect(outcomes).toEqual(['stopped']);
+  });
+
+  it('never starts a job stopped while it waited (a cold start): its notice says it stopped', async () => {
+    const model = new ScriptedModel({ parts: ['never asked'] });
+    const { processor, surface, left, outcomes, stopped } = setup(model);
+    surface.messages.set('m0', ['⏳ _The model is warming up._']);
+    const job = newJob({ messageIds: ['m0'] });
+    stopped.add('job-1');
+    expect(await processor.process(job, 'lock-token')).toMatchObject({ outcome: 'stopped' });
+    expect(model.calls).toHaveLength(0);
+    expect(surface.posts).toBe(0);
+    expect(surface.shown('m0')).toBe('_⏹ Stopped._');
+    expect(left).toEqual(['job-1']);
+    expect(outcomes).toEqual(['stopped']);
   });
 
   it('removes a configured secret from the answer before it is posted', async () => {
