@@ -2,28 +2,28 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
+/** Secret shapes and fields beyond the core's; each platform adapter brings its own. */
+export interface LogRedaction {
+  /** pino redaction paths of fields that hold secrets. */
+  paths?: string[];
+  /** Token shapes, scrubbed from every line (global regular expressions). */
+  patterns?: RegExp[];
+}
+
 /** Token shapes we never want in a log line, whoever wrote them (SDK errors echo headers sometimes). */
-const TOKEN_PATTERNS = [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g, /\bhf_[A-Za-z0-9]{8,}/g];
+const TOKEN_PATTERNS = [/\bhf_[A-Za-z0-9]{8,}/g];
 
 const REDACT_PATHS = [
   'token',
   '*.token',
-  'botToken',
-  '*.botToken',
-  'appToken',
-  '*.appToken',
-  'signingSecret',
-  '*.signingSecret',
   'apiKey',
   '*.apiKey',
   'authorization',
   '*.authorization',
   '*.headers.authorization',
-  '*.headers["x-slack-signature"]',
-  'interactionToken',
-  '*.interactionToken',
-  '*.reply.interactionToken',
-  '*.reply.responseUrl',
+  // A job's platform reply handle (a webhook URL or token that lets anyone answer).
+  '*.reply.via',
+  'reply.via',
 ];
 
 function escapeRegExp(value: string): string {
@@ -35,16 +35,17 @@ function escapeRegExp(value: string): string {
  * configured secret value or token-shaped string is scrubbed from the serialized line itself.
  */
 export function createLogger(
-  options: { level: string; secrets?: string[]; name?: string },
+  options: { level: string; secrets?: string[]; redaction?: LogRedaction; name?: string },
   destination?: DestinationStream,
 ): Logger {
   const literal = (options.secrets ?? []).filter((secret) => secret.length >= 6).map(escapeRegExp);
-  const patterns = literal.length > 0 ? [new RegExp(literal.join('|'), 'g'), ...TOKEN_PATTERNS] : TOKEN_PATTERNS;
+  const shapes = [...TOKEN_PATTERNS, ...(options.redaction?.patterns ?? [])];
+  const patterns = literal.length > 0 ? [new RegExp(literal.join('|'), 'g'), ...shapes] : shapes;
   return pino(
     {
       level: options.level,
       name: options.name,
-      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      redact: { paths: [...REDACT_PATHS, ...(options.redaction?.paths ?? [])], censor: '[REDACTED]' },
       hooks: {
         streamWrite: (line) => patterns.reduce((text, pattern) => text.replace(pattern, '[REDACTED]'), line),
       },
