@@ -23,9 +23,9 @@ export interface CommandInvocation {
 
 /** What the commands use of the core. */
 export interface CommandServices {
-  history: ConversationHistory;
-  sentiment: SentimentStore;
-  channelSettings: ChannelSettingsStore;
+  history: Pick<ConversationHistory, 'clear'>;
+  sentiment: Pick<SentimentStore, 'read'>;
+  channelSettings: Pick<ChannelSettingsStore, 'resolve' | 'update'>;
   /** ADMIN_USER_IDS, by platform. */
   admins: ReadonlyMap<string, ReadonlySet<string>>;
 }
