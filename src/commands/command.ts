@@ -36,7 +36,7 @@ export interface CommandContext extends CommandInvocation {
   isAdmin(): Promise<boolean>;
 }
 
-/** A free-text argument, for platforms that declare their commands' options (Discord). */
+/** A free-text argument, for platforms that declare their commands' options. */
 export interface CommandArgument {
   name: string;
   description: string;
