@@ -3,6 +3,7 @@ import { adapters } from '../adapters/index.ts';
 import { parseCommandLine, usage } from '../src/cli.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
+import { PlatformStartError } from '../src/platform.ts';
 import { startService } from '../src/service.ts';
 
 const commandLine = parseCommandLine(process.argv.slice(2));
@@ -52,6 +53,8 @@ try {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 } catch (err) {
-  logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'could not start');
+  // A platform that cannot start says why in its message (which platform, which URL, what to check).
+  if (err instanceof PlatformStartError) logger.fatal({ platform: err.platform }, `could not start: ${err.message}`);
+  else logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'could not start');
   process.exit(1);
 }

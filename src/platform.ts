@@ -31,6 +31,19 @@ export interface GatewayContext extends AdapterContext {
   http: Application;
 }
 
+/**
+ * A platform could not start for a reason its operator can fix (unreachable, credentials refused).
+ * The message is the whole story in one line: which platform, which URL, what to check.
+ */
+export class PlatformStartError extends Error {
+  readonly platform: string;
+  constructor(platform: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PlatformStartError';
+    this.platform = platform;
+  }
+}
+
 export interface RunningGateway {
   /** Connected to the platform (or, for webhooks, listening) and taking events. */
   ready(): boolean;

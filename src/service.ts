@@ -166,7 +166,6 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         }
         await workerRedis.quit();
       });
-      for (const surface of surfaces.all) readiness.add(`${surface.platform}-credentials`, verifiedFlag(surface, logger));
     }
 
     if (config.roles.has('gateway')) {
@@ -185,6 +184,12 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         readiness.add(`${platform.surface.platform}-gateway`, () => gateway.ready());
         stops.push(() => gateway.stop());
       }
+    }
+
+    // After the gateways: one that cannot reach its platform has already stopped the start-up,
+    // with one line that says why, and a worker's check would only say it again.
+    if (config.roles.has('worker')) {
+      for (const surface of surfaces.all) readiness.add(`${surface.platform}-credentials`, verifiedFlag(surface, logger));
     }
 
     server = http.listen(config.port, '0.0.0.0');
@@ -214,7 +219,8 @@ function verifiedFlag(surface: { platform: string; verify(): Promise<void> }, lo
         verified = true;
       },
       (err: unknown) => {
-        logger.error({ err, platform: surface.platform }, 'platform credentials failed verification; retrying');
+        const problem = err instanceof Error ? err.message : String(err);
+        logger.error({ platform: surface.platform, problem }, 'platform credentials failed verification; retrying');
         setTimeout(attempt, REVERIFY_MS).unref();
       },
     );

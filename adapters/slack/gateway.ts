@@ -2,10 +2,11 @@ import { App, ExpressReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { RequestHandler } from 'express';
 import type { NewChatJob } from '../../src/jobs/chat-job.ts';
-import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
+import { PlatformStartError, type GatewayContext, type RunningGateway } from '../../src/platform.ts';
 import type { Surface } from '../../src/surface.ts';
 import { toSlackText } from './format.ts';
 import { slackLogger } from './logger.ts';
+import { describeSlackFailure } from './reachability.ts';
 import { normalizeAskCommand, normalizeDirectMessage, normalizeMention, normalizeThreadMessage, parseSlashCommand } from './normalize.ts';
 import type { SlackSettings } from './settings.ts';
 
@@ -44,7 +45,9 @@ export async function startSlackGateway(
   surface: Surface,
 ): Promise<RunningGateway> {
   const { intake, channelSettings, commands, logger } = context;
-  const auth = await client.auth.test();
+  const auth = await client.auth.test().catch((err: unknown) => {
+    throw new PlatformStartError('slack', describeSlackFailure(err, slack.apiUrl), { cause: err });
+  });
   const botUserId = auth.user_id;
   const common = {
     token: slack.botToken,

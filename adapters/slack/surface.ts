@@ -11,6 +11,7 @@ import type { MessageRef, NoticeKind, NoticeTarget, OpenReplyOptions, ReplyHandl
 import { splitMessage } from '../../src/text/split.ts';
 import { fromSlackText, StreamingSlackText, toSlackText } from './format.ts';
 import { slackLogger } from './logger.ts';
+import { describeSlackFailure } from './reachability.ts';
 import { responseUrlOf, type SlackSettings } from './settings.ts';
 
 const PLACEHOLDER = '_Thinking…_';
@@ -206,7 +207,11 @@ export class SlackSurface implements Surface {
   }
 
   async verify(): Promise<void> {
-    await this.#ownUserId();
+    try {
+      await this.#ownUserId();
+    } catch (err) {
+      throw new Error(describeSlackFailure(err, this.#config.apiUrl), { cause: err });
+    }
   }
 
   async tagSentiment(root: MessageRef, previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void> {

@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
+import { secrets, uniquePrefix } from '../support/service.ts';
 
 const NODE = fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url));
 const ENTRY = fileURLToPath(new URL('../../bin/hfbot.ts', import.meta.url));
@@ -58,5 +62,29 @@ describe('bin/hfbot.ts on the command line', () => {
     expect(stderr).toContain('HF_TOKEN: required by the worker role');
     expect(stderr).not.toContain('xoxb-x');
     expect(stderr).not.toMatch(STACK);
+  });
+
+  it('says in one line which platform it cannot reach, at which URL, and what to check', async () => {
+    // A port nothing listens on any more: the Web API is unreachable (refused, as a wrong host is not found).
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    server.close();
+    const { code, stdout } = await hfbot([], {
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: uniquePrefix('cli'),
+      PORT: '0',
+      PLAYGROUND_ENABLED: 'false',
+      HF_TOKEN: secrets.hfToken,
+      SLACK_BOT_TOKEN: secrets.slackBotToken,
+      SLACK_APP_TOKEN: secrets.slackAppToken,
+      SLACK_API_URL: `http://127.0.0.1:${port}/api/`,
+    });
+    expect(code).toBe(1);
+    const lines = stdout.split('\n').filter(Boolean).map((line) => z.object({ level: z.number(), msg: z.string() }).passthrough().parse(JSON.parse(line)));
+    const loud = lines.filter((line) => line.level >= 40);
+    expect(loud).toHaveLength(1);
+    expect(loud[0]?.msg).toMatch(/^could not start: cannot reach Slack at http:\/\/127\.0\.0\.1:\d+\/api\/ \(.*ECONNREFUSED.*\): check SLACK_API_URL, DNS, any proxy and the network$/);
+    expect(stdout).not.toMatch(/"stack"|\\n\s+at /);
   });
 });
