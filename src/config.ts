@@ -144,8 +144,8 @@ export interface Config {
   redaction: LogRedaction;
 }
 
-/** `a, b or c` */
-const either = (items: string[]) => (items.length > 1 ? `${items.slice(0, -1).join(', ')} or ${items.at(-1)}` : (items[0] ?? ''));
+/** `a, b, or c` */
+const either = (items: string[]) => (items.length > 1 ? `${items.slice(0, -1).join(', ')}, or ${items.at(-1)}` : (items[0] ?? ''));
 
 /**
  * Assigns each id of a list variable to a platform: `platform:id`, or a bare id the platform that

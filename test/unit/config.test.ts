@@ -54,7 +54,7 @@ describe('loadConfig', () => {
   it('explains missing credentials', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems.some((p) => p.startsWith('HF_TOKEN'))).toBe(true);
-    expect(problems).toContain('no platform configured: set the SLACK_* variables, the DISCORD_* variables or PLAYGROUND_ENABLED=true');
+    expect(problems).toContain('no platform configured: set the SLACK_* variables, the DISCORD_* variables, or PLAYGROUND_ENABLED=true');
     expect(problemsOf({ ...slackEnv, SLACK_SIGNING_SECRET: '' })[0]).toMatch(/SLACK_SIGNING_SECRET or SLACK_APP_TOKEN/);
   });
 
