@@ -105,13 +105,14 @@ export interface PlatformDefinition<Schema extends z.ZodObject, Settings> {
    * bad one reads as unset). No settings: the platform is off, or (`on`) switched on but incomplete.
    */
   settings(values: z.output<Schema>, roles: ReadonlySet<Role>): { settings: Settings | undefined; problems?: string[]; on?: boolean };
+  /** Its secret values (tokens, signing secrets), scrubbed from every log line. */
   secrets?: (values: z.output<Schema>) => Array<string | undefined>;
   create(context: AdapterContext, settings: Settings): PlatformInstance;
 }
 
 /** A platform adapter with its settings typed, for its own scripts and tests. */
 export interface TypedPlatformAdapter<Settings> extends PlatformAdapter {
-  /** The settings `env` gives, or a ConfigError-style list of problems. */
+  /** The settings `env` gives; undefined when the platform is off or its variables have problems. */
   settingsFrom(env: Readonly<Record<string, string | undefined>>, roles?: ReadonlySet<Role>): Settings | undefined;
 }
 
