@@ -1,17 +1,25 @@
-import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { adapters } from '../adapters/index.ts';
-import { ConfigError, loadConfig, ROLES, type Role } from '../src/config.ts';
+import { parseCommandLine, usage } from '../src/cli.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
+import { PlatformStartError } from '../src/platform.ts';
 import { startService } from '../src/service.ts';
 
-const { values } = parseArgs({ options: { role: { type: 'string', multiple: true } } });
-const roles = values.role?.flatMap((role) => role.split(','));
-const unknownRole = roles?.find((role) => !(ROLES as readonly string[]).includes(role));
+const commandLine = parseCommandLine(process.argv.slice(2));
+const usageText = () => usage({ platforms: adapters.map((adapter) => adapter.platform), readme: fileURLToPath(new URL('../README.md', import.meta.url)) });
+if (commandLine.kind === 'help') {
+  process.stdout.write(usageText());
+  process.exit(0);
+}
+if (commandLine.kind === 'wrong') {
+  process.stderr.write(`${commandLine.problem}\n\n${usageText()}`);
+  process.exit(2);
+}
 
 let config;
 try {
-  if (unknownRole) throw new ConfigError([`--role: unknown role "${unknownRole}" (expected ${ROLES.join(' or ')})`]);
-  config = loadConfig(process.env, roles as Role[] | undefined);
+  config = loadConfig(process.env, adapters, commandLine.roles);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   process.stderr.write(`${err.message}\nSee .env.example for every variable and its meaning.\n`);
@@ -21,9 +29,9 @@ try {
 /** Time beyond the grace period for connections to close before the process gives up waiting. */
 const SHUTDOWN_MARGIN_MS = 10_000;
 
-const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
+const logger = createLogger({ level: config.logLevel, secrets: config.secrets, redaction: config.redaction });
 try {
-  const service = await startService(config, adapters, logger);
+  const service = await startService(config, logger);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -45,6 +53,8 @@ try {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 } catch (err) {
-  logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'could not start');
+  // A platform that cannot start says why in its message (which platform, which URL, what to check).
+  if (err instanceof PlatformStartError) logger.fatal({ platform: err.platform }, `could not start: ${err.message}`);
+  else logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'could not start');
   process.exit(1);
 }

@@ -9,16 +9,24 @@ import { Routes } from 'discord-api-types/v10';
 import { commandDefinitions } from '../adapters/discord/commands.ts';
 import { createDiscordRest } from '../adapters/discord/surface.ts';
 import { inviteUrl } from '../adapters/discord/invite.ts';
+import { discordEnv, discordSettings } from '../adapters/discord/settings.ts';
+import { readEnv } from '../src/env.ts';
 
 const { values } = parseArgs({ options: { guild: { type: 'string' } } });
-const token = process.env.DISCORD_TOKEN;
-const applicationId = process.env.DISCORD_APPLICATION_ID;
-if (!token || !applicationId) {
-  process.stderr.write('Set DISCORD_TOKEN and DISCORD_APPLICATION_ID (in the environment or .env).\n');
+// The service's own reading of the DISCORD_* variables, so both agree on what they mean.
+const read = readEnv(discordEnv, process.env);
+const checked = read.values ? discordSettings(read.values) : undefined;
+const problems = [...read.problems, ...(checked?.problems ?? [])];
+const settings = checked?.settings;
+if (!settings || problems.length > 0) {
+  process.stderr.write(
+    ['Set DISCORD_TOKEN and DISCORD_APPLICATION_ID (in the environment or .env).', ...problems.map((problem) => `  - ${problem}`)].join('\n') + '\n',
+  );
   process.exit(1);
 }
+const { applicationId } = settings;
 
-const rest = createDiscordRest({ token, apiUrl: process.env.DISCORD_API_URL || undefined });
+const rest = createDiscordRest(settings);
 const route = values.guild ? Routes.applicationGuildCommands(applicationId, values.guild) : Routes.applicationCommands(applicationId);
 try {
   const registered = (await rest.put(route, { body: commandDefinitions })) as Array<{ name: string }>;

@@ -1,53 +1,19 @@
 import { z } from 'zod';
 import { readChannelSettingsFile, type ChannelFileEntry } from './channels/settings-file.ts';
+import { bool, ConfigError, csv, nonNegativeInt, optionalString, positiveInt, readEnv, url } from './env.ts';
 import { REASONING_DISPLAYS, type ReasoningDisplay } from './llm/reasoning-display.ts';
+import type { LogRedaction } from './logger.ts';
+import type { EnabledPlatform, PlatformAdapter } from './platform.ts';
+
+export { ConfigError };
 
 /** The roles one process can run; `npm start` runs both. */
 export const ROLES = ['gateway', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 
-const optionalString = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional();
-
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const nonNegativeInt = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
-const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
-    .default(fallback ? 'true' : 'false')
-    .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
-const csv = (fallback = '') =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value) =>
-      value
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean),
-    );
-const url = (fallback: string) => z.url().default(fallback);
-const slashCommand = (fallback: string) =>
-  z
-    .string()
-    .regex(/^\/[a-z0-9_-]{1,31}$/, 'must look like /name (lowercase letters, digits, - or _)')
-    .default(fallback);
-
-/** Three emoji, for positive, neutral and negative threads. */
-const sentimentEmoji = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value) => value.split(',').map((item) => item.trim().replace(/^:|:$/g, '')))
-    .pipe(z.tuple([z.string().min(1), z.string().min(1), z.string().min(1)], 'three comma-separated emoji: positive,neutral,negative'))
-    .transform(([positive, neutral, negative]) => ({ positive, neutral, negative }));
-
 /**
- * Every environment variable the service reads. `.env.example` documents each one;
- * keep the two in step (test/config.test.ts checks they match).
+ * Every environment variable the core reads; each platform adapter reads its own. `.env.example`
+ * documents them all; keep it in step (test/unit/config.test.ts checks they match).
  */
 export const envSchema = z.object({
   ROLES: z
@@ -61,16 +27,13 @@ export const envSchema = z.object({
   ADMIN_PASSWORD: optionalString,
   METRICS_PORT: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().min(0).max(65_535).optional()),
   METRICS_TOKEN: optionalString,
-  NODE_ENV: z.string().default('development'),
-  PLAYGROUND_ENABLED: z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).optional(),
-  PLAYGROUND_STYLE: z.enum(['slack', 'discord']).default('slack'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   REDIS_AUTOSTART: bool(true),
   REDIS_DATA_DIR: z.string().min(1).default('.redis'),
   REDIS_CLUSTER: bool(false),
   QUEUE_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ - . and {} only')
+    .regex(/^[A-Za-z0-9_{}.-]+$/, 'must be letters, digits, _ - . and {} only')
     .default('hfbot'),
 
   HF_TOKEN: optionalString,
@@ -115,48 +78,9 @@ export const envSchema = z.object({
   SENTIMENT_TTL_SECONDS: positiveInt(14 * 24 * 3600),
   SENTIMENT_CONCURRENCY: positiveInt(8),
 
-  SLACK_BOT_TOKEN: optionalString,
-  SLACK_SIGNING_SECRET: optionalString,
-  SLACK_APP_TOKEN: optionalString,
-  SLACK_API_URL: url('https://slack.com/api/'),
-  SLACK_EDIT_INTERVAL_MS: positiveInt(1000),
-  SLACK_MAX_MESSAGE_CHARS: z.coerce.number().int().min(500).max(12_000).default(3900),
-  SLACK_ASK_COMMAND: slashCommand('/ask'),
-  SLACK_RESET_COMMAND: slashCommand('/reset'),
-  SLACK_SENTIMENT_COMMAND: slashCommand('/sentiment'),
-  SLACK_MODEL_COMMAND: slashCommand('/model'),
-  SLACK_PROMPT_COMMAND: slashCommand('/prompt'),
-  SLACK_SENTIMENT_EMOJI: sentimentEmoji('large_green_circle,white_circle,red_circle'),
-
-  DISCORD_TOKEN: optionalString,
-  DISCORD_APPLICATION_ID: optionalString,
-  DISCORD_API_URL: z.url().optional(),
-  DISCORD_EDIT_INTERVAL_MS: positiveInt(1000),
-  DISCORD_SENTIMENT_EMOJI: sentimentEmoji('🟢,⚪,🔴'),
 });
 
 export type Env = z.infer<typeof envSchema>;
-
-export interface SlackConfig {
-  botToken: string;
-  signingSecret: string | undefined;
-  appToken: string | undefined;
-  apiUrl: string;
-  editIntervalMs: number;
-  maxMessageChars: number;
-  askCommand: string;
-  resetCommand: string;
-  sentimentCommand: string;
-  modelCommand: string;
-  promptCommand: string;
-  sentimentEmoji: SentimentEmoji;
-}
-
-export interface SentimentEmoji {
-  positive: string;
-  neutral: string;
-  negative: string;
-}
 
 export interface SentimentConfig {
   enabled: boolean;
@@ -165,15 +89,6 @@ export interface SentimentConfig {
   moodHint: boolean;
   ttlSeconds: number;
   concurrency: number;
-}
-
-export interface DiscordConfig {
-  token: string;
-  applicationId: string;
-  /** REST base (`https://discord.com/api` when unset); the gateway URL is discovered through it. */
-  apiUrl: string | undefined;
-  editIntervalMs: number;
-  sentimentEmoji: SentimentEmoji;
 }
 
 export interface Config {
@@ -186,8 +101,10 @@ export interface Config {
   adminPassword: string | undefined;
   /** /metrics on a listener of its own (`port`) and/or behind a bearer token. */
   metrics: { port: number | undefined; token: string | undefined };
-  /** The local chat page; `demoModel` when there is no HF token (offline demo answers). */
-  playground: { style: 'slack' | 'discord'; demoModel: boolean } | undefined;
+  /** The platforms switched on, each created once per process by the service. */
+  platforms: EnabledPlatform[];
+  /** No HF token, and only platforms that accept it: answers come from the offline demo model. */
+  demoModel: boolean;
   /** `dataDir`: where an autostarted redis-server keeps its append-only file. */
   redis: { url: string; autostart: boolean; dataDir: string; cluster: boolean; prefix: string };
   hf: {
@@ -227,47 +144,47 @@ export interface Config {
     userRate: { max: number; windowSeconds: number } | undefined;
     allowedChannels: ReadonlySet<string>;
   };
-  slack: SlackConfig | undefined;
-  discord: DiscordConfig | undefined;
   /** Every secret value, so the logger can scrub them wherever they appear. */
   secrets: string[];
+  /** Every platform's secret shapes and fields, for the logger. */
+  redaction: LogRedaction;
 }
 
-export class ConfigError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
+/** `a, b, or c` */
+const either = (items: string[]) => (items.length > 1 ? `${items.slice(0, -1).join(', ')}, or ${items.at(-1)}` : (items[0] ?? ''));
+
+/**
+ * Assigns each id of a list variable to a platform: `platform:id`, or a bare id the platform that
+ * claims its shape (the first adapter whose `ownsId` says so).
+ */
+function byPlatform(name: string, entries: string[], adapters: readonly PlatformAdapter[], problems: string[]): Array<[platform: string, id: string]> {
+  return entries.flatMap((entry): Array<[string, string]> => {
+    const colon = entry.indexOf(':');
+    const prefixed = colon > 0 ? adapters.find((adapter) => adapter.platform === entry.slice(0, colon)) : undefined;
+    if (prefixed) return [[prefixed.platform, entry.slice(colon + 1)]];
+    const owner = adapters.find((adapter) => adapter.ownsId(entry));
+    if (owner) return [[owner.platform, entry]];
+    problems.push(`${name}: "${entry}" is no platform's id: prefix it with the platform (${adapters.map((adapter) => `${adapter.platform}:`).join(', ')})`);
+    return [];
+  });
 }
 
-/** Parses the environment into a Config, or throws one ConfigError naming every problem. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?: Role[]): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
-    );
-  }
-  const e = parsed.data;
+/**
+ * Reads the environment into a Config: the core's variables and every adapter's, then the checks
+ * across them, in one pass. Throws one ConfigError naming every problem.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, adapters: readonly PlatformAdapter[], rolesOverride?: Role[]): Config {
+  const { values: e, problems } = readEnv(envSchema, env);
+  if (!e) throw new ConfigError(problems);
   const roles = new Set<Role>(rolesOverride ?? e.ROLES);
-  const problems: string[] = [];
+  const platforms = adapters.map((adapter) => ({ adapter, ...adapter.configure(env, roles) }));
+  for (const platform of platforms) problems.push(...platform.problems);
 
-  // The playground is on in development unless switched off, and off in production unless switched on.
-  const playground = e.PLAYGROUND_ENABLED ? ['true', '1', 'yes', 'on'].includes(e.PLAYGROUND_ENABLED) : e.NODE_ENV !== 'production';
-  const realPlatform = Boolean(e.SLACK_BOT_TOKEN || e.DISCORD_TOKEN);
-  // Without a token the playground answers with the offline demo model; real users never get it.
-  if (roles.has('worker') && !e.HF_TOKEN && (realPlatform || !playground)) {
+  const on = platforms.filter((platform) => platform.on);
+  const demoModel = !e.HF_TOKEN && on.length > 0 && on.every((platform) => platform.adapter.acceptsDemoModel);
+  // Without a token a local page may answer with the offline demo model; real users never get it.
+  if (roles.has('worker') && !e.HF_TOKEN && !demoModel) {
     problems.push('HF_TOKEN: required by the worker role (a Hugging Face access token, hf_...)');
-  }
-  if (e.SLACK_BOT_TOKEN && roles.has('gateway') && !e.SLACK_SIGNING_SECRET && !e.SLACK_APP_TOKEN) {
-    problems.push(
-      'SLACK_SIGNING_SECRET or SLACK_APP_TOKEN: one is required with SLACK_BOT_TOKEN (HTTP Events API or Socket Mode)',
-    );
-  }
-  if (!e.SLACK_BOT_TOKEN && (e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN)) {
-    problems.push('SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set');
   }
   if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
     problems.push('METRICS_PORT: must differ from PORT (it is a second listener, for scrapers inside your network)');
@@ -275,35 +192,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
   if (e.REDIS_CLUSTER && !/^\{[^{}]+\}$/.test(e.QUEUE_PREFIX)) {
     problems.push('QUEUE_PREFIX: on a Redis Cluster it must be a hash tag such as {hfbot}, so each job\'s keys share a slot');
   }
-  if (e.SLACK_APP_TOKEN && !e.SLACK_APP_TOKEN.startsWith('xapp-')) {
-    problems.push('SLACK_APP_TOKEN: must be an app-level token starting with xapp-');
-  }
-  if (Boolean(e.DISCORD_TOKEN) !== Boolean(e.DISCORD_APPLICATION_ID)) {
-    problems.push('DISCORD_TOKEN and DISCORD_APPLICATION_ID: set both or neither');
-  }
-  if (!realPlatform && !playground) {
-    problems.push('no platform configured: set the SLACK_* variables, the DISCORD_* variables, or PLAYGROUND_ENABLED=true');
+  if (on.length === 0) {
+    problems.push(`no platform configured: set ${either(adapters.map((adapter) => adapter.howToEnable))}`);
   }
   let channelFile: ChannelFileEntry[] = [];
   if (e.CHANNEL_CONFIG_FILE) {
-    const read = readChannelSettingsFile(e.CHANNEL_CONFIG_FILE);
+    const read = readChannelSettingsFile(e.CHANNEL_CONFIG_FILE, adapters.map((adapter) => adapter.platform));
     if ('problems' in read) problems.push(...read.problems);
     else channelFile = read.entries;
   }
   const admins = new Map<string, Set<string>>();
-  for (const entry of e.ADMIN_USER_IDS) {
-    const [, prefixed, id = entry] = /^(?:(slack|discord|playground):)?(.+)$/.exec(entry) ?? [];
-    // A bare id names its platform by its shape, as for alert channels.
-    const platform = prefixed ?? (/^\d+$/.test(id) ? 'discord' : 'slack');
+  for (const [platform, id] of byPlatform('ADMIN_USER_IDS', e.ADMIN_USER_IDS, adapters, problems)) {
     admins.set(platform, new Set([...(admins.get(platform) ?? []), id]));
   }
   const alertChannels = new Map<string, string>();
-  for (const entry of e.SENTIMENT_ALERT_CHANNEL) {
-    const match = /^(?:(slack|discord):)?(\S+)$/.exec(entry);
-    // A bare id names its platform by its shape: Discord ids are all digits, Slack's are not.
-    const platform = match?.[1] ?? (/^\d+$/.test(entry) ? 'discord' : 'slack');
-    if (match?.[2] && !alertChannels.has(platform)) alertChannels.set(platform, match[2]);
-    else problems.push(`SENTIMENT_ALERT_CHANNEL: "${entry}" is not a channel id (or is a second one for ${platform})`);
+  for (const [platform, id] of byPlatform('SENTIMENT_ALERT_CHANNEL', e.SENTIMENT_ALERT_CHANNEL, adapters, problems)) {
+    if (/^\S+$/.test(id) && !alertChannels.has(platform)) alertChannels.set(platform, id);
+    else problems.push(`SENTIMENT_ALERT_CHANNEL: "${id}" is not a channel id (or is a second one for ${platform})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -314,7 +219,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     adminPassword: e.ADMIN_PASSWORD,
     metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
-    playground: playground ? { style: e.PLAYGROUND_STYLE, demoModel: !e.HF_TOKEN } : undefined,
+    platforms: platforms.flatMap((platform) => (platform.enabled ? [platform.enabled] : [])),
+    demoModel,
     redis: { url: e.REDIS_URL, autostart: e.REDIS_AUTOSTART && !e.REDIS_CLUSTER, dataDir: e.REDIS_DATA_DIR, cluster: e.REDIS_CLUSTER, prefix: e.QUEUE_PREFIX },
     hf: {
       token: e.HF_TOKEN,
@@ -353,34 +259,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, rolesOverride?:
         e.USER_RATE_LIMIT > 0 ? { max: e.USER_RATE_LIMIT, windowSeconds: e.USER_RATE_WINDOW_SECONDS } : undefined,
       allowedChannels: new Set(e.ALLOWED_CHANNELS),
     },
-    slack: e.SLACK_BOT_TOKEN
-      ? {
-          botToken: e.SLACK_BOT_TOKEN,
-          signingSecret: e.SLACK_SIGNING_SECRET,
-          appToken: e.SLACK_APP_TOKEN,
-          apiUrl: e.SLACK_API_URL,
-          editIntervalMs: e.SLACK_EDIT_INTERVAL_MS,
-          maxMessageChars: e.SLACK_MAX_MESSAGE_CHARS,
-          askCommand: e.SLACK_ASK_COMMAND,
-          resetCommand: e.SLACK_RESET_COMMAND,
-          sentimentCommand: e.SLACK_SENTIMENT_COMMAND,
-          modelCommand: e.SLACK_MODEL_COMMAND,
-          promptCommand: e.SLACK_PROMPT_COMMAND,
-          sentimentEmoji: e.SLACK_SENTIMENT_EMOJI,
-        }
-      : undefined,
-    discord:
-      e.DISCORD_TOKEN && e.DISCORD_APPLICATION_ID
-        ? {
-            token: e.DISCORD_TOKEN,
-            applicationId: e.DISCORD_APPLICATION_ID,
-            apiUrl: e.DISCORD_API_URL,
-            editIntervalMs: e.DISCORD_EDIT_INTERVAL_MS,
-            sentimentEmoji: e.DISCORD_SENTIMENT_EMOJI,
-          }
-        : undefined,
-    secrets: [e.HF_TOKEN, e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_APP_TOKEN, e.DISCORD_TOKEN, e.ADMIN_PASSWORD, e.METRICS_TOKEN].filter(
-      (value): value is string => Boolean(value),
-    ),
+    secrets: [e.HF_TOKEN, e.ADMIN_PASSWORD, e.METRICS_TOKEN, ...platforms.flatMap((platform) => platform.secrets)].filter((value): value is string => Boolean(value)),
+    redaction: {
+      paths: adapters.flatMap((adapter) => adapter.logRedaction.paths ?? []),
+      patterns: adapters.flatMap((adapter) => adapter.logRedaction.patterns ?? []),
+    },
   };
 }

@@ -1,34 +1,47 @@
 import type { Application } from 'express';
+import type { z } from 'zod';
 import type { ChannelSettingsStore } from './channels/settings.ts';
-import type { Config } from './config.ts';
-import type { ConversationHistory } from './conversation/history.ts';
+import type { CommandRunner } from './commands/registry.ts';
+import type { Config, Role } from './config.ts';
 import type { ReplyIndex } from './conversation/reply-index.ts';
+import { readEnv } from './env.ts';
 import type { Intake } from './intake.ts';
-import type { Logger } from './logger.ts';
+import type { Logger, LogRedaction } from './logger.ts';
 import type { Keyspace, RedisConnection } from './queue/redis.ts';
-import type { SentimentStore } from './sentiment/store.ts';
 import type { Surface } from './surface.ts';
 
 /** What every adapter may use, gateway or surface. */
 export interface AdapterContext {
   config: Config;
   logger: Logger;
-  /** The service's Redis, for adapters that keep state of their own (the playground). */
+  /** The service's Redis, for adapters that keep state of their own. */
   redis: RedisConnection;
   keys: Keyspace;
 }
 
 export interface GatewayContext extends AdapterContext {
   intake: Intake;
-  history: ConversationHistory;
   /** Which conversation an answer message belongs to (reply chains). */
   replies: ReplyIndex;
-  /** Running sentiment, for `/sentiment`. */
-  sentiment: SentimentStore;
-  /** Per-channel model, prompt and mention policy, for `/model` and `/prompt`. */
+  /** Per-channel model, prompt and mention policy (answers in threads without a mention). */
   channelSettings: ChannelSettingsStore;
+  /** The core's slash commands (/reset, /sentiment, /model, /prompt, …): adapters parse and render. */
+  commands: CommandRunner;
   /** The service's HTTP app, for adapters that receive webhooks (mounted before it listens). */
   http: Application;
+}
+
+/**
+ * A platform could not start for a reason its operator can fix (unreachable, credentials refused).
+ * The message is the whole story in one line: which platform, which URL, what to check.
+ */
+export class PlatformStartError extends Error {
+  readonly platform: string;
+  constructor(platform: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PlatformStartError';
+    this.platform = platform;
+  }
 }
 
 export interface RunningGateway {
@@ -38,14 +51,99 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
+/** One platform in one process: its outbound surface, and its inbound gateway when the process runs one. */
+export interface PlatformInstance {
+  surface: Surface;
+  startGateway(context: GatewayContext): Promise<RunningGateway>;
+}
+
+/** A platform whose variables are set and valid: ready to be created once per process. */
+export interface EnabledPlatform {
+  readonly platform: string;
+  create(context: AdapterContext): PlatformInstance;
+}
+
+/** What one platform's variables say. */
+export interface PlatformConfiguration {
+  /** The variables that switch it on are set (even if others are wrong). */
+  on: boolean;
+  problems: string[];
+  /** Secret values, scrubbed from every log line. */
+  secrets: string[];
+  /** Present when on and without problems. */
+  enabled: EnabledPlatform | undefined;
+}
+
 /**
- * What a platform plugs into the core: an inbound gateway (events in, jobs out) and an outbound
- * surface (replies). The core only knows this shape; adapters/ holds the implementations.
+ * What a platform plugs into the core. The core knows only this shape; each adapter owns its
+ * environment variables, their checks, its reply targets and its ids.
  */
 export interface PlatformAdapter {
   readonly platform: string;
-  /** Whether the config carries this platform's credentials. */
-  enabled(config: Config): boolean;
-  createSurface(context: AdapterContext): Surface;
-  startGateway(context: GatewayContext, surface: Surface): Promise<RunningGateway>;
+  /** The environment variables it reads (public names: `.env.example` documents each). */
+  readonly variables: readonly string[];
+  /** How an operator switches it on, for the "no platform configured" problem. */
+  readonly howToEnable: string;
+  /** A local page may answer with the offline demo model; real users never are. */
+  readonly acceptsDemoModel: boolean;
+  /** Secret shapes and fields of this platform, kept out of logs. */
+  readonly logRedaction: LogRedaction;
+  /** Whether an unprefixed id (in ADMIN_USER_IDS, SENTIMENT_ALERT_CHANNEL) is this platform's. */
+  ownsId(id: string): boolean;
+  configure(env: Readonly<Record<string, string | undefined>>, roles: ReadonlySet<Role>): PlatformConfiguration;
+}
+
+export interface PlatformDefinition<Schema extends z.ZodObject, Settings> {
+  platform: string;
+  env: Schema;
+  howToEnable: string;
+  acceptsDemoModel?: boolean;
+  logRedaction?: LogRedaction;
+  ownsId?: (id: string) => boolean;
+  /**
+   * The platform's own checks across its variables, given values that each passed the schema (a
+   * bad one reads as unset). No settings: the platform is off, or (`on`) switched on but incomplete.
+   */
+  settings(values: z.output<Schema>, roles: ReadonlySet<Role>): { settings: Settings | undefined; problems?: string[]; on?: boolean };
+  /** Its secret values (tokens, signing secrets), scrubbed from every log line. */
+  secrets?: (values: z.output<Schema>) => Array<string | undefined>;
+  create(context: AdapterContext, settings: Settings): PlatformInstance;
+}
+
+/** A platform adapter with its settings typed, for its own scripts and tests. */
+export interface TypedPlatformAdapter<Settings> extends PlatformAdapter {
+  /** The settings `env` gives; undefined when the platform is off or its variables have problems. */
+  settingsFrom(env: Readonly<Record<string, string | undefined>>, roles?: ReadonlySet<Role>): Settings | undefined;
+}
+
+/** Builds an adapter from its schema, checks and constructor; variables are read in one pass. */
+export function definePlatform<Schema extends z.ZodObject, Settings>(definition: PlatformDefinition<Schema, Settings>): TypedPlatformAdapter<Settings> {
+  const read = (env: Readonly<Record<string, string | undefined>>, roles: ReadonlySet<Role>) => {
+    const { values, problems } = readEnv(definition.env, env);
+    if (!values) return { values, settings: undefined, on: false, problems };
+    const checked = definition.settings(values, roles);
+    const on = checked.on ?? checked.settings !== undefined;
+    return { values, settings: checked.settings, on, problems: [...problems, ...(checked.problems ?? [])] };
+  };
+  return {
+    platform: definition.platform,
+    variables: Object.keys(definition.env.shape),
+    howToEnable: definition.howToEnable,
+    acceptsDemoModel: definition.acceptsDemoModel ?? false,
+    logRedaction: definition.logRedaction ?? {},
+    ownsId: definition.ownsId ?? (() => false),
+    configure(env, roles) {
+      const { values, settings, on, problems } = read(env, roles);
+      const secrets = values ? (definition.secrets?.(values) ?? []).filter((value): value is string => Boolean(value)) : [];
+      const enabled =
+        settings !== undefined && problems.length === 0
+          ? { platform: definition.platform, create: (context: AdapterContext) => definition.create(context, settings) }
+          : undefined;
+      return { on, problems, secrets, enabled };
+    },
+    settingsFrom(env, roles = new Set<Role>(['gateway', 'worker'])) {
+      const { settings, problems } = read(env, roles);
+      return problems.length === 0 ? settings : undefined;
+    },
+  };
 }

@@ -14,7 +14,8 @@ import { UserRateLimiter } from './limits/user-rate.ts';
 import { createHfChatModel } from './llm/hf-chat.ts';
 import { TOKEN_PATTERNS, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
-import type { PlatformAdapter } from './platform.ts';
+import type { PlatformInstance } from './platform.ts';
+import { CommandRunner } from './commands/registry.ts';
 import { ChatEnqueuer, createChatQueue } from './queue/chat-queue.ts';
 import { ensureRedis } from './queue/local-redis.ts';
 import { redisPersistenceWarning } from './queue/persistence.ts';
@@ -48,11 +49,7 @@ const REVERIFY_MS = 30_000;
  * `stop` runs the start-up steps backwards: readiness off, gateways closed (no new events),
  * workers drained or handed back, connections closed.
  */
-export async function startService(
-  config: Config,
-  platformAdapters: PlatformAdapter[],
-  logger: Logger,
-): Promise<Service> {
+export async function startService(config: Config, logger: Logger): Promise<Service> {
   const stops: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) {
@@ -92,9 +89,10 @@ export async function startService(
     const sentiment = new SentimentStore(redis, keys, config.sentiment.ttlSeconds);
     const channelSettings = new ChannelSettingsStore(redis, keys, { model: config.hf.chatModel, systemPrompt: config.systemPrompt }, config.channels.file);
 
-    const enabled = platformAdapters.filter((adapter) => adapter.enabled(config));
+    // Each platform once per process: its surface and gateway share one client.
+    const platforms: PlatformInstance[] = config.platforms.map((platform) => platform.create({ config, logger, redis, keys }));
     const surfaces = new SurfaceRegistry();
-    for (const adapter of enabled) surfaces.register(adapter.createSurface({ config, logger, redis, keys }));
+    for (const platform of platforms) surfaces.register(platform.surface);
     logger.info({ roles: [...config.roles], platforms: surfaces.platforms }, 'starting');
 
     const http = createHttpApp({
@@ -112,11 +110,11 @@ export async function startService(
     });
 
     if (config.roles.has('worker')) {
-      // No token, playground only: the offline demo model stands in for Hugging Face.
-      const demo = config.playground?.demoModel ? await startDemoModel() : undefined;
+      // No token, and only a local page to answer: the offline demo model stands in for Hugging Face.
+      const demo = config.demoModel ? await startDemoModel() : undefined;
       if (demo) {
         stops.push(() => demo.close());
-        logger.warn('no HF_TOKEN: the playground answers with the offline demo model, not a real one');
+        logger.warn({ platforms: surfaces.platforms }, 'no HF_TOKEN: answering with the offline demo model, not a real one');
       }
       const hf = demo ? { ...config.hf, token: 'demo', baseUrl: demo.baseUrl, inferenceUrl: demo.inferenceUrl } : config.hf;
       const model = createHfChatModel({
@@ -142,7 +140,7 @@ export async function startService(
           metrics,
           logger: logger.child({ role: 'worker' }),
           rateLimitQueue: (ms) => queue.rateLimit(ms),
-          scrub: secretScrubber(config.secrets, TOKEN_PATTERNS),
+          scrub: secretScrubber(config.secrets, [...TOKEN_PATTERNS, ...config.redaction.patterns]),
         },
         {
           connection: workerRedis,
@@ -191,7 +189,6 @@ export async function startService(
         }
         await workerRedis.quit();
       });
-      for (const surface of surfaces.all) readiness.add(`${surface.platform}-credentials`, verifiedFlag(surface, logger));
     }
 
     if (config.roles.has('gateway')) {
@@ -204,13 +201,18 @@ export async function startService(
         sentiment: sentimentQueue ? new SentimentIntake(sentimentQueue) : undefined,
         logger,
       });
-      for (const adapter of enabled) {
-        const surface = surfaces.get(adapter.platform);
-        if (!surface) continue;
-        const gateway = await adapter.startGateway({ config, logger, redis, keys, intake, history, replies, sentiment, channelSettings, http }, surface);
-        readiness.add(`${adapter.platform}-gateway`, () => gateway.ready());
+      const commands = new CommandRunner({ history, sentiment, channelSettings, admins: config.channels.admins });
+      for (const platform of platforms) {
+        const gateway = await platform.startGateway({ config, logger, redis, keys, intake, replies, channelSettings, commands, http });
+        readiness.add(`${platform.surface.platform}-gateway`, () => gateway.ready());
         stops.push(() => gateway.stop());
       }
+    }
+
+    // After the gateways: one that cannot reach its platform has already stopped the start-up,
+    // with one line that says why, and a worker's check would only say it again.
+    if (config.roles.has('worker')) {
+      for (const surface of surfaces.all) readiness.add(`${surface.platform}-credentials`, verifiedFlag(surface, logger));
     }
 
     server = http.listen(config.port, '0.0.0.0');
@@ -250,7 +252,8 @@ function verifiedFlag(surface: { platform: string; verify(): Promise<void> }, lo
         verified = true;
       },
       (err: unknown) => {
-        logger.error({ err, platform: surface.platform }, 'platform credentials failed verification; retrying');
+        const problem = err instanceof Error ? err.message : String(err);
+        logger.error({ platform: surface.platform, problem }, 'platform credentials failed verification; retrying');
         setTimeout(attempt, REVERIFY_MS).unref();
       },
     );

@@ -23,7 +23,8 @@ export interface NoticeTarget {
   channelId: string;
   userId: string;
   threadId?: string | undefined;
-  responseUrl?: string | undefined;
+  /** The platform's handle for answering the event privately (as in a job's `reply.via`). */
+  via?: Record<string, string> | undefined;
 }
 
 /** A message on a platform, e.g. the root of a thread that carries its sentiment tag. */

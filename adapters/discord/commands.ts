@@ -1,28 +1,30 @@
 import { ApplicationCommandOptionType, type RESTPutAPIApplicationCommandsJSONBody } from 'discord-api-types/v10';
+import { COMMANDS } from '../../src/commands/registry.ts';
 
 export const ASK_COMMAND = 'ask';
-export const RESET_COMMAND = 'reset';
-export const SENTIMENT_COMMAND = 'sentiment';
-export const MODEL_COMMAND = 'model';
-export const PROMPT_COMMAND = 'prompt';
 
-/** The slash commands the gateway handles; `npm run register-commands` registers exactly these. */
+/** The slash commands the gateway handles: `/ask`, then the core's; `npm run register-commands` registers exactly these. */
 export const commandDefinitions: RESTPutAPIApplicationCommandsJSONBody = [
   {
     name: ASK_COMMAND,
     description: 'Ask the bot a question; the answer streams into the reply',
     options: [{ type: ApplicationCommandOptionType.String, name: 'prompt', description: 'Your question', required: true, max_length: 4000 }],
   },
-  { name: RESET_COMMAND, description: 'Forget our DM conversation' },
-  { name: SENTIMENT_COMMAND, description: 'How the conversation here is going: label, score, trend and counts (only you see it)' },
-  {
-    name: MODEL_COMMAND,
-    description: 'Show or (admins) change this channel’s model: org/name, default, or listen on|off',
-    options: [{ type: ApplicationCommandOptionType.String, name: 'value', description: 'org/name, default, listen on, listen off', required: false }],
-  },
-  {
-    name: PROMPT_COMMAND,
-    description: 'Show or (admins) change this channel’s system prompt (default resets it)',
-    options: [{ type: ApplicationCommandOptionType.String, name: 'text', description: 'The new system prompt, or default', required: false, max_length: 4000 }],
-  },
+  ...COMMANDS.map(({ name, description, argument }) => ({
+    name,
+    description,
+    ...(argument
+      ? {
+          options: [
+            {
+              type: ApplicationCommandOptionType.String as const,
+              name: argument.name,
+              description: argument.description,
+              required: false,
+              ...(argument.maxLength ? { max_length: argument.maxLength } : {}),
+            },
+          ],
+        }
+      : {}),
+  })),
 ];

@@ -9,15 +9,12 @@ import {
   type Interaction,
   type Message,
 } from 'discord.js';
-import type { DiscordConfig } from '../../src/config.ts';
-import { conversationKey, type NewChatJob } from '../../src/jobs/chat-job.ts';
+import type { NewChatJob } from '../../src/jobs/chat-job.ts';
 import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
 import type { NoticeKind, Surface } from '../../src/surface.ts';
-import { describeSentiment } from '../../src/sentiment/report.ts';
-import { channelScope } from '../../src/sentiment/store.ts';
-import { runModelCommand, runPromptCommand } from '../../src/channels/commands.ts';
-import { ASK_COMMAND, MODEL_COMMAND, PROMPT_COMMAND, RESET_COMMAND, SENTIMENT_COMMAND } from './commands.ts';
+import { ASK_COMMAND } from './commands.ts';
 import { DM_WORKSPACE, normalizeAskCommand, normalizeMessage, type InboundMessage } from './normalize.ts';
+import type { DiscordSettings } from './settings.ts';
 
 /**
  * Guild messages and DMs, and their content. MessageContent is privileged: without it a server
@@ -55,8 +52,8 @@ function inboundView(message: Message, botUserId: string, chainRootId: string | 
  * Slash commands are deferred at once (Discord allows 3 s); the worker then streams the answer
  * into the deferred response over REST.
  */
-export async function startDiscordGateway(context: GatewayContext, discord: DiscordConfig, surface: Surface): Promise<RunningGateway> {
-  const { intake, history, replies, sentiment, channelSettings, logger } = context;
+export async function startDiscordGateway(context: GatewayContext, discord: DiscordSettings, surface: Surface): Promise<RunningGateway> {
+  const { intake, replies, channelSettings, commands, logger } = context;
   const client = new Client({
     intents: INTENTS,
     partials: [Partials.Channel],
@@ -109,45 +106,27 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
     }
   };
 
-  const onReset = async (interaction: ChatInputCommandInteraction) => {
-    if (interaction.guildId) {
-      await interaction.reply({
-        content: 'In a server every reply chain is its own conversation: mention me to start a new one. /reset forgets our DM.',
-        flags: MessageFlags.Ephemeral,
-      });
-      return;
-    }
-    await history.clear(conversationKey({ platform: 'discord', workspaceId: DM_WORKSPACE, channelId: interaction.channelId }));
-    await interaction.reply({ content: 'Done: I’ve forgotten our conversation. The next message starts afresh.', flags: MessageFlags.Ephemeral });
-  };
-
-  const onSentiment = async (interaction: ChatInputCommandInteraction) => {
-    const scope = interaction.guildId
-      ? channelScope('discord', interaction.guildId, interaction.channelId)
-      : conversationKey({ platform: 'discord', workspaceId: DM_WORKSPACE, channelId: interaction.channelId });
-    const where = interaction.guildId ? 'this channel' : 'our conversation';
-    const content = describeSentiment(where, await sentiment.read(scope), (label) => discord.sentimentEmoji[label]);
-    await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
-  };
-
-  const onSettings = async (interaction: ChatInputCommandInteraction, run: typeof runModelCommand) => {
-    const content = await run({
-      store: channelSettings,
-      channel: { platform: 'discord', workspaceId: interaction.guildId ?? DM_WORKSPACE, channelId: interaction.channelId },
-      argument: interaction.options.getString('value') ?? interaction.options.getString('text') ?? '',
-      isAdmin: async () =>
-        Boolean(context.config.channels.admins.get('discord')?.has(interaction.user.id) || interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)),
+  /** One of the core's commands: its answer is an ephemeral reply. */
+  const onCommand = async (interaction: ChatInputCommandInteraction) => {
+    const command = commands.commands.find((candidate) => candidate.name === interaction.commandName);
+    if (!command) return;
+    const content = await commands.run(command.name, {
+      platform: 'discord',
+      workspaceId: interaction.guildId ?? DM_WORKSPACE,
+      channelId: interaction.channelId,
+      isDm: !interaction.guildId,
+      userId: interaction.user.id,
+      argument: (command.argument && interaction.options.getString(command.argument.name)) ?? '',
+      isPlatformAdmin: async () => Boolean(interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)),
+      sentimentTag: (label) => discord.sentimentEmoji[label],
     });
     await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
   };
 
   const onInteraction = async (interaction: Interaction) => {
     if (!interaction.isChatInputCommand()) return;
-    if (interaction.commandName === MODEL_COMMAND) return onSettings(interaction, runModelCommand);
-    if (interaction.commandName === PROMPT_COMMAND) return onSettings(interaction, runPromptCommand);
     if (interaction.commandName === ASK_COMMAND) await onAsk(interaction);
-    else if (interaction.commandName === RESET_COMMAND) await onReset(interaction);
-    else if (interaction.commandName === SENTIMENT_COMMAND) await onSentiment(interaction);
+    else await onCommand(interaction);
   };
 
   const guard =

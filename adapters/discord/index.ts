@@ -1,20 +1,27 @@
-import type { PlatformAdapter } from '../../src/platform.ts';
-import type { Config, DiscordConfig } from '../../src/config.ts';
+import { definePlatform } from '../../src/platform.ts';
+import { discordEnv, discordSettings } from './settings.ts';
 import { createDiscordRest, DiscordSurface } from './surface.ts';
 
-function discordConfig(config: Config): DiscordConfig {
-  if (!config.discord) throw new Error('discord is not configured');
-  return config.discord;
-}
-
-export const discordAdapter: PlatformAdapter = {
+/** Discord: a discord.js gateway and a REST-only surface. */
+export const discordAdapter = definePlatform({
   platform: 'discord',
-  enabled: (config) => config.discord !== undefined,
-  createSurface: ({ config, logger }) =>
-    new DiscordSurface(createDiscordRest(discordConfig(config)), discordConfig(config), logger.child({ platform: 'discord' })),
-  // Loaded only in a gateway: a worker talks REST alone and never needs discord.js.
-  startGateway: async (context, surface) => {
-    const { startDiscordGateway } = await import('./gateway.ts');
-    return startDiscordGateway({ ...context, logger: context.logger.child({ platform: 'discord' }) }, discordConfig(context.config), surface);
+  env: discordEnv,
+  howToEnable: 'the DISCORD_* variables',
+  logRedaction: { paths: ['interactionToken', '*.interactionToken'] },
+  // Discord ids (snowflakes) are digits alone.
+  ownsId: (id) => /^\d+$/.test(id),
+  settings: discordSettings,
+  secrets: (e) => [e.DISCORD_TOKEN],
+  create: (context, settings) => {
+    const logger = context.logger.child({ platform: 'discord' });
+    const surface = new DiscordSurface(createDiscordRest(settings), settings, logger);
+    return {
+      surface,
+      // Loaded only in a gateway: a worker talks REST alone and never needs discord.js.
+      startGateway: async (gatewayContext) => {
+        const { startDiscordGateway } = await import('./gateway.ts');
+        return startDiscordGateway({ ...gatewayContext, logger }, settings, surface);
+      },
+    };
   },
-};
+});

@@ -96,6 +96,6 @@ export function normalizeAskCommand(raw: InboundCommand): NewChatJob | undefined
     userName: command.user.username,
     text: command.prompt.trim(),
     receivedAt: Date.now(),
-    reply: { channelId: command.channelId, interactionToken: command.token },
+    reply: { channelId: command.channelId, via: { interactionToken: command.token } },
   };
 }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DiscordAPIError, HTTPError, REST } from '@discordjs/rest';
 import { Routes, type APIMessage, type APIUser } from 'discord-api-types/v10';
-import type { DiscordConfig } from '../../src/config.ts';
 import { downloadFile, type Attachment } from '../../src/attachments/attachment.ts';
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
 import { ClassifiedError } from '../../src/errors/index.ts';
@@ -13,6 +12,7 @@ import type { SentimentSummary } from '../../src/sentiment/store.ts';
 import type { MessageRef, NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
 import { splitMessage } from '../../src/text/split.ts';
 import { DISCORD_MAX_MESSAGE_CHARS, fromDiscordText, neutralizeMentions, NO_PINGS } from './format.ts';
+import { interactionTokenOf, type DiscordSettings } from './settings.ts';
 
 /** Discord errors no retry fixes: the reply cannot be shown, so the job stops. */
 const FATAL_CODES = new Map<number, string>([
@@ -53,7 +53,7 @@ async function discordCall<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /** REST client for workers: no gateway connection; @discordjs/rest queues per rate-limit bucket. */
-export function createDiscordRest(config: Pick<DiscordConfig, 'token' | 'apiUrl'>): REST {
+export function createDiscordRest(config: Pick<DiscordSettings, 'token' | 'apiUrl'>): REST {
   return new REST({ version: '10', ...(config.apiUrl ? { api: config.apiUrl } : {}), timeout: 15_000 }).setToken(config.token);
 }
 
@@ -122,11 +122,11 @@ export class DiscordSurface implements Surface {
   readonly platform = 'discord';
   readonly editIntervalMs: number;
   readonly #rest: REST;
-  readonly #config: DiscordConfig;
+  readonly #config: DiscordSettings;
   readonly #logger: Logger;
   #botUserId: Promise<string> | undefined;
 
-  constructor(rest: REST, config: DiscordConfig, logger: Logger) {
+  constructor(rest: REST, config: DiscordSettings, logger: Logger) {
     this.#rest = rest;
     this.#config = config;
     this.#logger = logger;
@@ -134,7 +134,7 @@ export class DiscordSurface implements Surface {
   }
 
   async openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>): Promise<ReplyHandle> {
-    const token = job.reply.interactionToken;
+    const token = interactionTokenOf(job.reply.via);
     const messages = token
       ? interactionMessages(this.#rest, this.#config.applicationId, token)
       : channelMessages(this.#rest, job);

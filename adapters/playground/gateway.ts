@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response } from 'express';
-import { conversationKey } from '../../src/jobs/chat-job.ts';
 import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
 import { duplicateConnection } from '../../src/queue/redis.ts';
-import { describeSentiment } from '../../src/sentiment/report.ts';
-import { channelScope } from '../../src/sentiment/store.ts';
-import type { Surface } from '../../src/surface.ts';
 import { askJobFor, chatJobFor, composerInput, parseSlashCommand, PLAYGROUND_USER, PLAYGROUND_WORKSPACE, sentimentObservationFor, type ComposerInput } from './inbound.ts';
 import { PLAYGROUND_CHANNELS, type PlaygroundStore } from './store.ts';
 
@@ -25,8 +21,14 @@ export interface PlaygroundInfo {
  * The playground's inbound side: the page, its API, and a live feed of message changes (server-
  * sent events, relayed from Redis pub/sub so any worker's edits reach every open page).
  */
-export async function startPlaygroundGateway(context: GatewayContext, store: PlaygroundStore, surface: Surface, info: PlaygroundInfo): Promise<RunningGateway> {
-  const { intake, history, sentiment, logger } = context;
+export async function startPlaygroundGateway(
+  context: GatewayContext,
+  store: PlaygroundStore,
+  info: PlaygroundInfo,
+  /** Whether the page's person may change channel settings. */
+  personIsAdmin: boolean,
+): Promise<RunningGateway> {
+  const { intake, commands, logger } = context;
   const feeds = new Set<Response>();
   const subscriber = duplicateConnection(context.redis);
   subscriber.on('message', (_channel: string, payload: string) => {
@@ -44,20 +46,22 @@ export async function startPlaygroundGateway(context: GatewayContext, store: Pla
       const verdict = await intake.submit(askJobFor(input.channel, argument, randomUUID()));
       return verdict.status === 'rejected' && verdict.notice ? notice(input, verdict.notice.text) : undefined;
     }
-    if (name === 'reset') {
-      await history.clear(conversationKey({ platform: 'playground', workspaceId: PLAYGROUND_WORKSPACE, channelId: 'dm' }));
-      return notice(input, 'Done: I’ve forgotten our DM conversation. The next message starts afresh.');
+    if (commands.has(name)) {
+      const answer = await commands.run(name, {
+        platform: 'playground',
+        workspaceId: PLAYGROUND_WORKSPACE,
+        channelId: input.channel,
+        threadId: input.threadId,
+        isDm: input.channel === 'dm',
+        userId: PLAYGROUND_USER.id,
+        argument,
+        isPlatformAdmin: async () => personIsAdmin,
+        sentimentTag: (label) => TAG_EMOJI[label],
+      });
+      return notice(input, answer);
     }
-    if (name === 'sentiment') {
-      const scope = input.threadId
-        ? conversationKey({ platform: 'playground', workspaceId: PLAYGROUND_WORKSPACE, channelId: input.channel, threadId: input.threadId })
-        : input.channel === 'dm'
-          ? conversationKey({ platform: 'playground', workspaceId: PLAYGROUND_WORKSPACE, channelId: 'dm' })
-          : channelScope('playground', PLAYGROUND_WORKSPACE, input.channel);
-      const where = input.threadId ? 'this thread' : input.channel === 'dm' ? 'our conversation' : 'this channel';
-      return notice(input, describeSentiment(where, await sentiment.read(scope), (label) => TAG_EMOJI[label]));
-    }
-    return notice(input, `There is no /${argument} here. Try /ask, /sentiment or /reset.`);
+    const known = ['ask', ...commands.commands.map((command) => command.name)].map((known) => `/${known}`);
+    return notice(input, `There is no /${name} here. Try ${known.slice(0, -1).join(', ')} or ${known.at(-1)}.`);
   };
 
   const post = async (req: Request, res: Response) => {

@@ -18,14 +18,17 @@ export const composerInput = z.object({
 });
 export type ComposerInput = z.infer<typeof composerInput>;
 
-export type SlashCommand = { name: 'ask' | 'reset' | 'sentiment'; argument: string } | { name: 'unknown'; argument: string };
+export interface SlashCommand {
+  /** Lowercased, without the slash. */
+  name: string;
+  argument: string;
+}
 
+/** `/name argument` typed in the composer; the gateway knows which names exist. */
 export function parseSlashCommand(text: string): SlashCommand | undefined {
   const match = /^\/([a-z]+)\s*([\s\S]*)$/i.exec(text);
   if (!match) return undefined;
-  const name = (match[1] ?? '').toLowerCase();
-  const argument = (match[2] ?? '').trim();
-  return name === 'ask' || name === 'reset' || name === 'sentiment' ? { name, argument } : { name: 'unknown', argument: name };
+  return { name: (match[1] ?? '').toLowerCase(), argument: (match[2] ?? '').trim() };
 }
 
 export function mentionsBot(text: string): boolean {

@@ -44,16 +44,16 @@ export class PlaygroundStore {
 
   /** The pub/sub channel carrying every change as a JSON message. */
   get eventsChannel(): string {
-    return this.#keys.playground('events');
+    return this.#keys.platform('playground', 'events');
   }
 
   async create(fields: Omit<PlaygroundMessage, 'id' | 'at'>): Promise<PlaygroundMessage> {
-    const id = `m${await this.#redis.incr(this.#keys.playground('next-id'))}`;
+    const id = `m${await this.#redis.incr(this.#keys.platform('playground', 'next-id'))}`;
     const message: PlaygroundMessage = { ...fields, id, at: Date.now() };
-    const list = message.threadId ? this.#keys.playground(`thread:${message.threadId}`) : this.#keys.playground(`channel:${message.channel}`);
+    const list = message.threadId ? this.#keys.platform('playground', `thread:${message.threadId}`) : this.#keys.platform('playground', `channel:${message.channel}`);
     await this.#redis
       .multi()
-      .set(this.#keys.playground(`msg:${id}`), JSON.stringify(message), 'EX', this.#ttlSeconds)
+      .set(this.#keys.platform('playground', `msg:${id}`), JSON.stringify(message), 'EX', this.#ttlSeconds)
       .rpush(list, id)
       .ltrim(list, -MAX_LISTED, -1)
       .expire(list, this.#ttlSeconds)
@@ -66,20 +66,20 @@ export class PlaygroundStore {
     const message = await this.get(id);
     if (!message) return undefined;
     const updated: PlaygroundMessage = { ...message, ...patch, ...(patch.text === undefined ? {} : { editedAt: Date.now() }) };
-    await this.#redis.set(this.#keys.playground(`msg:${id}`), JSON.stringify(updated), 'EX', this.#ttlSeconds);
+    await this.#redis.set(this.#keys.platform('playground', `msg:${id}`), JSON.stringify(updated), 'EX', this.#ttlSeconds);
     await this.#publish(updated);
     return updated;
   }
 
   async get(id: string): Promise<PlaygroundMessage | undefined> {
-    const raw = await this.#redis.get(this.#keys.playground(`msg:${id}`));
+    const raw = await this.#redis.get(this.#keys.platform('playground', `msg:${id}`));
     const parsed = raw ? playgroundMessageSchema.safeParse(JSON.parse(raw)) : undefined;
     return parsed?.success ? parsed.data : undefined;
   }
 
   /** A channel's top-level messages, or a thread's root and replies, oldest first. */
   async list(channel: PlaygroundChannel, threadId?: string): Promise<PlaygroundMessage[]> {
-    const key = threadId ? this.#keys.playground(`thread:${threadId}`) : this.#keys.playground(`channel:${channel}`);
+    const key = threadId ? this.#keys.platform('playground', `thread:${threadId}`) : this.#keys.platform('playground', `channel:${channel}`);
     const ids = await this.#redis.lrange(key, 0, -1);
     const found = await Promise.all([...(threadId ? [threadId] : []), ...ids].map((id) => this.get(id)));
     return found.filter((message): message is PlaygroundMessage => message !== undefined && !message.deleted);

@@ -1,18 +1,15 @@
 import { App, ExpressReceiver, SocketModeReceiver, type ReceiverEvent } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { RequestHandler } from 'express';
-import type { SlackConfig } from '../../src/config.ts';
-import { conversationKey, type NewChatJob } from '../../src/jobs/chat-job.ts';
-import type { Logger } from '../../src/logger.ts';
 import { NotQueuedError } from '../../src/intake.ts';
-import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
+import type { NewChatJob } from '../../src/jobs/chat-job.ts';
+import { PlatformStartError, type GatewayContext, type RunningGateway } from '../../src/platform.ts';
 import type { Surface } from '../../src/surface.ts';
-import { channelScope } from '../../src/sentiment/store.ts';
-import { runModelCommand, runPromptCommand } from '../../src/channels/commands.ts';
-import { describeSentiment } from '../../src/sentiment/report.ts';
 import { toSlackText } from './format.ts';
 import { slackLogger } from './logger.ts';
+import { describeSlackFailure } from './reachability.ts';
 import { normalizeAskCommand, normalizeDirectMessage, normalizeMention, normalizeThreadMessage, parseSlashCommand } from './normalize.ts';
+import type { SlackSettings } from './settings.ts';
 
 /** Slack's event and slash-command bodies are small; anything far larger is not from Slack. */
 const BODY_LIMIT_BYTES = 256 * 1024;
@@ -84,12 +81,14 @@ function guardEvents(accepting: () => boolean): RequestHandler {
  */
 export async function startSlackGateway(
   context: GatewayContext,
-  slack: SlackConfig,
+  slack: SlackSettings,
   client: WebClient,
   surface: Surface,
 ): Promise<RunningGateway> {
-  const { intake, history, sentiment, channelSettings, logger } = context;
-  const auth = await client.auth.test();
+  const { intake, channelSettings, commands, logger } = context;
+  const auth = await client.auth.test().catch((err: unknown) => {
+    throw new PlatformStartError('slack', describeSlackFailure(err, slack.apiUrl), { cause: err });
+  });
   const botUserId = auth.user_id;
   const common = {
     token: slack.botToken,
@@ -144,12 +143,12 @@ export async function startSlackGateway(
     connected = true;
   }
 
-  const submit = async (job: NewChatJob, notify: { responseUrl?: string | undefined }) => {
+  const submit = async (job: NewChatJob) => {
     const verdict = await intake.submit(job, { deadlineMs: INTAKE_DEADLINE_MS });
     logger.debug({ jobId: job.id, status: verdict.status }, 'slack event taken in');
     if (verdict.status === 'rejected' && verdict.notice) {
       await surface.notice(
-        { workspaceId: job.workspaceId, channelId: job.channelId, userId: job.userId, threadId: job.reply.threadId, responseUrl: notify.responseUrl },
+        { workspaceId: job.workspaceId, channelId: job.channelId, userId: job.userId, threadId: job.reply.threadId, via: job.reply.via },
         verdict.notice.kind,
         verdict.notice.text,
       );
@@ -158,73 +157,55 @@ export async function startSlackGateway(
 
   app.event('app_mention', async ({ event, body }) => {
     const job = normalizeMention(event, { teamId: body.team_id, eventId: body.event_id, botUserId });
-    if (job) await submit(job, {});
+    if (job) await submit(job);
   });
 
   app.event('message', async ({ event, body }) => {
     const envelope = { teamId: body.team_id, eventId: body.event_id, botUserId };
     const job = normalizeDirectMessage(event, envelope);
-    if (job) return submit(job, {});
+    if (job) return submit(job);
     const observation = normalizeThreadMessage(event, envelope);
     if (!observation) return;
     // A channel can ask for answers in the bot's threads without a mention: then it is one.
     const settings = await channelSettings.resolve({ platform: 'slack', workspaceId: observation.workspaceId, channelId: observation.channelId });
     if (settings.answerWithoutMention && (await intake.participates(observation.conversation))) {
       const asMention = normalizeMention({ ...(event as object), type: 'app_mention' }, envelope);
-      if (asMention) return submit(asMention, {});
+      if (asMention) return submit(asMention);
     }
     await intake.observe(observation, { deadlineMs: INTAKE_DEADLINE_MS });
   });
 
-  app.command(slack.askCommand, async ({ command, ack }) => {
+  app.command(slack.commands.ask, async ({ command, ack }) => {
     const parsed = parseSlashCommand(command);
     if (!parsed) {
       logger.warn('ignoring a malformed slash command payload');
       return ack();
     }
     // Acknowledged once queued: a command Redis could not take shows Slack's own failure to the user.
-    await submit(normalizeAskCommand(parsed), { responseUrl: parsed.response_url });
+    await submit(normalizeAskCommand(parsed));
     await ack();
   });
 
-  app.command(slack.resetCommand, async ({ command, ack }) => {
-    const parsed = parseSlashCommand(command);
-    if (!parsed) return ack();
-    await history.clear(
-      conversationKey({ platform: 'slack', workspaceId: parsed.team_id, channelId: parsed.channel_id }),
-    );
-    await ack({ response_type: 'ephemeral', text: 'Done: I’ve forgotten our conversation here. The next message starts afresh.' });
-  });
-
-  app.command(slack.sentimentCommand, async ({ command, ack }) => {
-    const parsed = parseSlashCommand(command);
-    if (!parsed) return ack();
-    // Slash commands do not say which thread they were typed in: report the channel, or the DM.
-    const isDm = parsed.channel_id.startsWith('D');
-    const scope = isDm
-      ? conversationKey({ platform: 'slack', workspaceId: parsed.team_id, channelId: parsed.channel_id })
-      : channelScope('slack', parsed.team_id, parsed.channel_id);
-    const text = describeSentiment(isDm ? 'our conversation' : 'this channel', await sentiment.read(scope), (label) => `:${slack.sentimentEmoji[label]}:`);
-    await ack({ response_type: 'ephemeral', text: toSlackText(text) });
-  });
-
-  const isAdmin = async (userId: string) => {
-    if (context.config.channels.admins.get('slack')?.has(userId)) return true;
+  /** Workspace admins and owners may change channel settings (ADMIN_USER_IDS is checked by the core). */
+  const isWorkspaceAdmin = async (userId: string) => {
     const { user } = await client.users.info({ user: userId });
     return Boolean(user?.is_admin || user?.is_owner);
   };
-  for (const [name, run] of [
-    [slack.modelCommand, runModelCommand],
-    [slack.promptCommand, runPromptCommand],
-  ] as const) {
-    app.command(name, async ({ command, ack }) => {
+  // The core's commands, under the names the Slack app registers; the answer is ephemeral.
+  for (const { name } of commands.commands) {
+    app.command(slack.commands[name] ?? `/${name}`, async ({ command, ack }) => {
       const parsed = parseSlashCommand(command);
       if (!parsed) return ack();
-      const text = await run({
-        store: channelSettings,
-        channel: { platform: 'slack', workspaceId: parsed.team_id, channelId: parsed.channel_id },
+      const text = await commands.run(name, {
+        platform: 'slack',
+        workspaceId: parsed.team_id,
+        channelId: parsed.channel_id,
+        // Slash commands do not say which thread they were typed in.
+        isDm: parsed.channel_id.startsWith('D'),
+        userId: parsed.user_id,
         argument: parsed.text,
-        isAdmin: () => isAdmin(parsed.user_id),
+        isPlatformAdmin: () => isWorkspaceAdmin(parsed.user_id),
+        sentimentTag: (label) => `:${slack.sentimentEmoji[label]}:`,
       });
       await ack({ response_type: 'ephemeral', text: toSlackText(text) });
     });

@@ -1,34 +1,32 @@
-import type { WebClient } from '@slack/web-api';
-import type { Config } from '../../src/config.ts';
-import type { Logger } from '../../src/logger.ts';
-import type { PlatformAdapter } from '../../src/platform.ts';
+import { definePlatform } from '../../src/platform.ts';
+import { slackEnv, slackSettings } from './settings.ts';
 import { createSlackWebClient, SlackSurface } from './surface.ts';
 
-const clients = new WeakMap<Config, WebClient>();
-
-/** One WebClient per configuration, shared by the gateway and the surface of a process. */
-function clientFor(config: Config, logger: Logger): WebClient {
-  let client = clients.get(config);
-  if (!client) {
-    client = createSlackWebClient(requireSlack(config), logger.child({ platform: 'slack' }));
-    clients.set(config, client);
-  }
-  return client;
-}
-
-export const slackAdapter: PlatformAdapter = {
+/** Slack: a Bolt gateway (Socket Mode or the HTTP Events API) and a Web API surface over one client. */
+export const slackAdapter = definePlatform({
   platform: 'slack',
-  enabled: (config) => config.slack !== undefined,
-  createSurface: ({ config, logger }) => new SlackSurface(clientFor(config, logger), requireSlack(config), logger.child({ platform: 'slack' })),
-  // Loaded only in a gateway: a worker needs the Web API client, never Bolt.
-  startGateway: async (context, surface) => {
-    const { startSlackGateway } = await import('./gateway.ts');
-    const logger = context.logger.child({ platform: 'slack' });
-    return startSlackGateway({ ...context, logger }, requireSlack(context.config), clientFor(context.config, context.logger), surface);
+  env: slackEnv,
+  howToEnable: 'the SLACK_* variables',
+  logRedaction: {
+    paths: ['botToken', '*.botToken', 'appToken', '*.appToken', 'signingSecret', '*.signingSecret', '*.headers["x-slack-signature"]'],
+    patterns: [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g],
   },
-};
-
-function requireSlack(config: Config) {
-  if (!config.slack) throw new Error('slack is not configured');
-  return config.slack;
-}
+  // Slack ids are letters and digits (U0123ABCD, C0123ABCD); an id of digits alone is not one.
+  ownsId: (id) => !/^\d+$/.test(id),
+  settings: slackSettings,
+  secrets: (e) => [e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_APP_TOKEN],
+  create: (context, settings) => {
+    const logger = context.logger.child({ platform: 'slack' });
+    // One Web API client per process, shared by the surface and the gateway.
+    const client = createSlackWebClient(settings, logger);
+    const surface = new SlackSurface(client, settings, logger);
+    return {
+      surface,
+      // Loaded only in a gateway: a worker needs the Web API client, never Bolt.
+      startGateway: async (gatewayContext) => {
+        const { startSlackGateway } = await import('./gateway.ts');
+        return startSlackGateway({ ...gatewayContext, logger }, settings, client, surface);
+      },
+    };
+  },
+});

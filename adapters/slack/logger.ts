@@ -7,7 +7,13 @@ export function slackLogger(logger: Logger): SlackLogger {
   return {
     debug: (...msg) => log.debug(msg.map(String).join(' ')),
     info: (...msg) => log.info(msg.map(String).join(' ')),
-    warn: (...msg) => log.warn(msg.map(String).join(' ')),
+    // The Web API client warns at every failed attempt before it retries; the failure that remains
+    // reaches the caller, which reports it once, so each attempt is only worth a debug line.
+    warn: (...msg) => {
+      const text = msg.map(String).join(' ');
+      if (text.startsWith('http request failed')) log.debug(text);
+      else log.warn(text);
+    },
     error: (...msg) => log.error(msg.map(String).join(' ')),
     setLevel: () => undefined,
     getLevel: () => LogLevel.INFO,

@@ -177,6 +177,6 @@ export function normalizeAskCommand(command: SlashCommandPayload): NewChatJob {
     userName: command.user_name,
     text: fromSlackText(command.text, undefined),
     receivedAt: Date.now(),
-    reply: { channelId: command.channel_id, responseUrl: command.response_url },
+    reply: { channelId: command.channel_id, ...(command.response_url ? { via: { responseUrl: command.response_url } } : {}) },
   };
 }

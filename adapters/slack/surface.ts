@@ -1,5 +1,4 @@
 import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
-import type { SlackConfig } from '../../src/config.ts';
 import { downloadFile, type Attachment } from '../../src/attachments/attachment.ts';
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
 import { ClassifiedError } from '../../src/errors/index.ts';
@@ -12,6 +11,8 @@ import type { MessageRef, NoticeKind, NoticeTarget, OpenReplyOptions, ReplyHandl
 import { splitMessage } from '../../src/text/split.ts';
 import { fromSlackText, StreamingSlackText, toSlackText } from './format.ts';
 import { slackLogger } from './logger.ts';
+import { describeSlackFailure } from './reachability.ts';
+import { responseUrlOf, type SlackSettings } from './settings.ts';
 
 const PLACEHOLDER = '_Thinking…_';
 /** Errors no retry can fix: the reply cannot be shown, so the job stops. */
@@ -66,7 +67,7 @@ async function slackCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createSlackWebClient(config: SlackConfig, logger?: Logger): WebClient {
+export function createSlackWebClient(config: SlackSettings, logger?: Logger): WebClient {
   return new WebClient(config.botToken, {
     slackApiUrl: config.apiUrl,
     ...(logger ? { logger: slackLogger(logger) } : {}),
@@ -117,11 +118,11 @@ export class SlackSurface implements Surface {
   readonly platform = 'slack';
   readonly editIntervalMs: number;
   readonly #client: WebClient;
-  readonly #config: SlackConfig;
+  readonly #config: SlackSettings;
   readonly #logger: Logger;
   #botUserId: string | undefined;
 
-  constructor(client: WebClient, config: SlackConfig, logger: Logger) {
+  constructor(client: WebClient, config: SlackSettings, logger: Logger) {
     this.#client = client;
     this.#config = config;
     this.#logger = logger;
@@ -178,9 +179,10 @@ export class SlackSurface implements Surface {
 
   async notice(target: NoticeTarget, kind: NoticeKind, detail: string): Promise<void> {
     const text = toSlackText(detail, target.userId);
+    const responseUrl = responseUrlOf(target.via);
     try {
-      if (target.responseUrl) {
-        const response = await fetch(target.responseUrl, {
+      if (responseUrl) {
+        const response = await fetch(responseUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ response_type: 'ephemeral', text }),
@@ -205,7 +207,11 @@ export class SlackSurface implements Surface {
   }
 
   async verify(): Promise<void> {
-    await this.#ownUserId();
+    try {
+      await this.#ownUserId();
+    } catch (err) {
+      throw new Error(describeSlackFailure(err, this.#config.apiUrl), { cause: err });
+    }
   }
 
   async tagSentiment(root: MessageRef, previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void> {

@@ -15,6 +15,8 @@ import { App, ExpressReceiver, LogLevel } from '@slack/bolt';
 import express from 'express';
 import { normalizeMention } from '../../adapters/slack/normalize.ts';
 import { createSlackWebClient, SlackSurface } from '../../adapters/slack/surface.ts';
+import { adapters } from '../../adapters/index.ts';
+import { slackAdapter } from '../../adapters/slack/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildPrompt } from '../../src/conversation/prompt.ts';
 import { chatJobSchema, type ChatJob } from '../../src/jobs/chat-job.ts';
@@ -25,10 +27,10 @@ import { EditPacer } from '../../src/stream/pacer.ts';
 
 const BODY_LIMIT_BYTES = 256 * 1024;
 
-const config = loadConfig(process.env, ['gateway', 'worker']);
-const slack = config.slack;
+const config = loadConfig(process.env, adapters, ['gateway', 'worker']);
+const slack = slackAdapter.settingsFrom(process.env);
 if (!slack) throw new Error('the baseline needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET');
-const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
+const logger = createLogger({ level: config.logLevel, secrets: config.secrets, redaction: config.redaction });
 const client = createSlackWebClient(slack);
 const surface = new SlackSurface(client, slack, logger);
 const model = createHfChatModel({

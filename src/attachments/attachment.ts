@@ -5,7 +5,7 @@ export const attachmentSchema = z.object({
   name: z.string().min(1).max(300),
   mimeType: z.string().max(200).default('application/octet-stream'),
   size: z.number().int().nonnegative(),
-  /** Where the platform serves it (Slack: url_private_download, needs the bot token; Discord: CDN). */
+  /** Where the platform serves it (possibly only with the bot's credentials: the surface downloads it). */
   url: z.url(),
 });
 export type Attachment = z.infer<typeof attachmentSchema>;

@@ -4,26 +4,27 @@ import { z } from 'zod';
 
 /**
  * Per-channel settings kept in git: a YAML or JSON file (CHANNEL_CONFIG_FILE). An entry names a
- * platform and a channel, or (Discord) a whole guild; a channel entry overrides its guild's.
+ * platform and a channel, or a whole workspace (`guild`: a server); a channel entry overrides its guild's.
  */
-const entrySchema = z
-  .object({
-    platform: z.enum(['slack', 'discord', 'playground']),
-    channel: z.string().min(1).optional(),
-    guild: z.string().min(1).optional(),
-    model: z.string().min(1).optional(),
-    systemPrompt: z.string().min(1).max(8000).optional(),
-    answerWithoutMention: z.boolean().optional(),
-  })
-  .strict()
-  .refine((entry) => entry.channel !== undefined || entry.guild !== undefined, 'needs a channel or a guild');
+const entrySchema = (platforms: readonly [string, ...string[]]) =>
+  z
+    .object({
+      platform: z.enum(platforms),
+      channel: z.string().min(1).optional(),
+      guild: z.string().min(1).optional(),
+      model: z.string().min(1).optional(),
+      systemPrompt: z.string().min(1).max(8000).optional(),
+      answerWithoutMention: z.boolean().optional(),
+    })
+    .strict()
+    .refine((entry) => entry.channel !== undefined || entry.guild !== undefined, 'needs a channel or a guild');
 
-const fileSchema = z.object({ channels: z.array(entrySchema) }).strict();
+const fileSchema = (platforms: readonly [string, ...string[]]) => z.object({ channels: z.array(entrySchema(platforms)) }).strict();
 
-export type ChannelFileEntry = z.infer<typeof entrySchema>;
+export type ChannelFileEntry = z.infer<ReturnType<typeof entrySchema>>;
 
-/** Reads and validates the file; returns the entries, or the problems in it (never throws). */
-export function readChannelSettingsFile(path: string): { entries: ChannelFileEntry[] } | { problems: string[] } {
+/** Reads and validates the file against the known platforms; returns the entries, or the problems in it (never throws). */
+export function readChannelSettingsFile(path: string, platforms: readonly string[]): { entries: ChannelFileEntry[] } | { problems: string[] } {
   let raw: unknown;
   try {
     const text = readFileSync(path, 'utf8');
@@ -31,7 +32,8 @@ export function readChannelSettingsFile(path: string): { entries: ChannelFileEnt
   } catch (err) {
     return { problems: [`CHANNEL_CONFIG_FILE: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`] };
   }
-  const parsed = fileSchema.safeParse(raw);
+  const [first = '', ...rest] = platforms;
+  const parsed = fileSchema([first, ...rest]).safeParse(raw);
   if (!parsed.success) {
     return { problems: parsed.error.issues.map((issue) => `CHANNEL_CONFIG_FILE ${path}: ${issue.path.join('.') || '(file)'}: ${issue.message}`) };
   }

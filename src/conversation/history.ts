@@ -22,8 +22,8 @@ export interface HistoryLimits {
 
 /**
  * Each conversation's turns in Redis, newest last, capped and expiring. Kept here rather than
- * re-read from the platform on every message: Slack's conversations.* reads are heavily rate
- * limited for distributed apps, and /reset needs something to forget.
+ * re-read from the platform on every message: platforms rate-limit history reads tightly (for
+ * distributed apps especially), and /reset needs something to forget.
  */
 export class ConversationHistory {
   readonly #redis: RedisConnection;

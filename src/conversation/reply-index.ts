@@ -2,7 +2,7 @@ import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 
 /**
  * Which conversation each of the bot's answer messages belongs to. Where replying to an answer
- * continues a conversation (Discord reply chains), the gateway looks the replied-to message up
+ * continues a conversation (reply chains), the gateway looks the replied-to message up
  * here, so every message of one chain lands in the same conversation: one order, one history, one
  * sentiment.
  */

@@ -25,8 +25,8 @@ function lastUserText(request: ChatRequestRecord): string {
 }
 
 /**
- * The project's fake Hugging Face server, started in this process as an offline demo model for the
- * playground when no HF_TOKEN is set. Its first answer starts with a short cold start (HTTP 503
+ * The project's fake Hugging Face server, started in this process as an offline demo model for a local
+ * page (a platform that accepts it) when no HF_TOKEN is set. Its first answer starts with a short cold start (HTTP 503
  * loading), so the warming-up notice can be seen too.
  */
 export async function startDemoModel(): Promise<DemoModel> {

@@ -10,21 +10,33 @@ export const CHAT_JOB_VERSION = 1;
 export const chatKinds = ['mention', 'dm', 'command'] as const;
 export type ChatKind = (typeof chatKinds)[number];
 
-const replyTargetSchema = z.object({
+export interface ReplyTarget {
   /** Where the answer goes. */
-  channelId: z.string().min(1),
-  /** Thread (Slack thread_ts, Discord thread or message to reply to); absent: top level. */
-  threadId: z.string().min(1).optional(),
-  /** Slack slash commands: the response_url, used when the bot cannot post in the channel. */
-  responseUrl: z.url().optional(),
-  /** Discord interactions: the token that lets any process edit the interaction's response. */
-  interactionToken: z.string().min(1).optional(),
-});
-export type ReplyTarget = z.infer<typeof replyTargetSchema>;
+  channelId: string;
+  /** The thread, or the message to reply to; absent: top level. */
+  threadId?: string | undefined;
+  /**
+   * How the platform lets any process answer this event (a webhook URL or token of a command):
+   * opaque to the core, read and checked by the platform's adapter, redacted from logs.
+   */
+  via?: Record<string, string> | undefined;
+}
+
+const replyTargetSchema = z
+  .looseObject({
+    channelId: z.string().min(1),
+    threadId: z.string().min(1).optional(),
+    via: z.record(z.string(), z.string()).optional(),
+  })
+  // Jobs written before `via` existed kept these handles beside channelId: read them as `via`.
+  .transform(({ channelId, threadId, via, ...legacy }): ReplyTarget => {
+    const handles = { ...Object.fromEntries(Object.entries(legacy).filter((entry): entry is [string, string] => typeof entry[1] === 'string')), ...via };
+    return { channelId, ...(threadId ? { threadId } : {}), ...(Object.keys(handles).length > 0 ? { via: handles } : {}) };
+  });
 
 /** What the worker has learned so far; kept in the job so a retried or resumed job continues. */
 const progressSchema = z.object({
-  /** Ids of the messages that carry the reply, in order (Slack ts, Discord message id). */
+  /** Ids of the messages that carry the reply, in order. */
   messageIds: z.array(z.string()).default([]),
   /** Total time spent delayed by model cold starts, against HF_LOADING_MAX_WAIT_MS. */
   loadingWaitMs: z.number().nonnegative().default(0),
@@ -45,7 +57,7 @@ export const chatJobSchema = z.object({
   threadId: z.string().min(1).optional(),
   userId: z.string().min(1),
   userName: z.string().optional(),
-  /** The platform id of the user's message (Slack ts, Discord message id), when there is one. */
+  /** The platform id of the user's message, when there is one. */
   messageId: z.string().min(1).optional(),
   /** The user's words with the bot's mention removed. */
   text: z.string(),

@@ -58,7 +58,8 @@ export function keyspace(prefix: string) {
     replyThread: (platform: string, messageId: string) => `${prefix}:reply-thread:${platform}:${messageId}`,
     sentiment: (scope: string) => `${prefix}:sentiment:${scope}`,
     sentimentApplied: (scope: string, messageId: string) => `${prefix}:sentiment-applied:${scope}:${messageId}`,
-    playground: (suffix: string) => `${prefix}:playground:${suffix}`,
+    /** State a platform adapter keeps of its own. */
+    platform: (platform: string, suffix: string) => `${prefix}:${platform}:${suffix}`,
     channelSettings: (channel: string) => `${prefix}:channel-settings:${channel}`,
     stopped: (jobId: string) => `${prefix}:stopped:${jobId}`,
     stopChannel: `${prefix}:control:stop`,

@@ -11,7 +11,7 @@ export const sentimentJobSchema = z.object({
   channelId: z.string().min(1),
   /** The conversation (see conversationKey): the thread whose sentiment this message moves. */
   conversation: z.string().min(1),
-  /** The message that carries the thread's tag (Slack thread root, Discord chain root); none for DMs. */
+  /** The message that carries the thread's tag (a thread's root, a reply chain's first message); none for DMs. */
   tagMessageId: z.string().min(1).optional(),
   messageId: z.string().min(1),
   userId: z.string().min(1),

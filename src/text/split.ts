@@ -1,5 +1,5 @@
 const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
-const CLOSING_RESERVE = 5; // "\n```" plus slack for a longer fence
+const CLOSING_RESERVE = 5; // "\n```" plus room for a longer fence
 
 /** The fence that is still open at the end of `text`, e.g. "```ts", or undefined. */
 function openFenceAtEnd(text: string): string | undefined {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChannelSettingsStore } from '../../src/channels/settings.ts';
+import { adapters } from '../../adapters/index.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { createRedis, keyspace } from '../../src/queue/redis.ts';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
@@ -130,7 +131,7 @@ describe('settings precedence', () => {
 describe('CHANNEL_CONFIG_FILE validation', () => {
   it('names every problem in the file at start-up', () => {
     try {
-      loadConfig({ HF_TOKEN: 'hf_x', CHANNEL_CONFIG_FILE: INVALID });
+      loadConfig({ HF_TOKEN: 'hf_x', CHANNEL_CONFIG_FILE: INVALID }, adapters);
       expect.unreachable('the config should be refused');
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
@@ -138,6 +139,6 @@ describe('CHANNEL_CONFIG_FILE validation', () => {
       expect(message).toMatch(/channels\.0\.platform/);
       expect(message).toMatch(/channels\.1.*modle|Unrecognized key/);
     }
-    expect(() => loadConfig({ HF_TOKEN: 'hf_x', CHANNEL_CONFIG_FILE: '/nope.yaml' })).toThrow(/cannot read \/nope\.yaml/);
+    expect(() => loadConfig({ HF_TOKEN: 'hf_x', CHANNEL_CONFIG_FILE: '/nope.yaml' }, adapters)).toThrow(/cannot read \/nope\.yaml/);
   });
 });

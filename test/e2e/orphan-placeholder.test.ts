@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiscordRest, DiscordSurface } from '../../adapters/discord/surface.ts';
 import { createSlackWebClient, SlackSurface } from '../../adapters/slack/surface.ts';
-import { loadConfig } from '../../src/config.ts';
+import { discordAdapter } from '../../adapters/discord/index.ts';
+import { slackAdapter } from '../../adapters/slack/index.ts';
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Surface } from '../../src/surface.ts';
@@ -31,7 +32,7 @@ afterAll(async () => {
 
 describe('a placeholder posted by an attempt that died before saving it', () => {
   it('is adopted on Slack', async () => {
-    const config = loadConfig({ HF_TOKEN: 'hf_x', SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 's', SLACK_API_URL: slack.apiUrl }).slack!;
+    const config = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 's', SLACK_API_URL: slack.apiUrl })!;
     const surface = new SlackSurface(createSlackWebClient(config), config, logger);
     const root = slack.seedMessage({ channel: 'C1', user: 'U1', text: 'hello bot' });
     const chat = job({ id: 'slack-ev-Orphan', platform: 'slack', channelId: 'C1', threadId: root, messageId: root, reply: { channelId: 'C1', threadId: root } });
@@ -48,7 +49,7 @@ describe('a placeholder posted by an attempt that died before saving it', () => 
   });
 
   it('is the same message on Discord: posts carry a nonce Discord enforces', async () => {
-    const config = loadConfig({ HF_TOKEN: 'hf_x', DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.applicationId, DISCORD_API_URL: discord.api }).discord!;
+    const config = discordAdapter.settingsFrom({ DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.applicationId, DISCORD_API_URL: discord.api })!;
     const surface: Surface = new DiscordSurface(createDiscordRest(config), config, logger);
     const question = discord.messageCreate({ channelId: '300000000000000001', authorId: '400000000000000001', content: 'hello bot' });
     const chat = job({ id: `discord-msg-${question.id}`, platform: 'discord', channelId: '300000000000000001', reply: { channelId: '300000000000000001', threadId: question.id } });

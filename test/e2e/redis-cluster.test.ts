@@ -73,6 +73,7 @@ describe('on a Redis Cluster', () => {
 
   it('refuses a prefix that is not a hash tag, naming the problem', async () => {
     const { loadConfig } = await import('../../src/config.ts');
-    expect(() => loadConfig({ HF_TOKEN: 'hf_x', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', REDIS_CLUSTER: 'true', QUEUE_PREFIX: 'hfbot' })).toThrow(/hash tag/);
+    const { adapters } = await import('../../adapters/index.ts');
+    expect(() => loadConfig({ HF_TOKEN: 'hf_x', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', REDIS_CLUSTER: 'true', QUEUE_PREFIX: 'hfbot' }, adapters)).toThrow(/hash tag/);
   });
 });

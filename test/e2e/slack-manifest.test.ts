@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DM_CHANNEL_TYPES, THREAD_CHANNEL_TYPES } from '../../adapters/slack/normalize.ts';
 import { createSlackWebClient, SlackSurface } from '../../adapters/slack/surface.ts';
-import { loadConfig } from '../../src/config.ts';
+import { slackAdapter } from '../../adapters/slack/index.ts';
+import { COMMANDS } from '../../src/commands/registry.ts';
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
@@ -52,8 +53,7 @@ afterAll(async () => {
 
 /** Drives every outbound path of the Slack surface against the fake and returns the methods it called. */
 async function methodsTheSurfaceCalls(): Promise<Set<string>> {
-  const config = loadConfig({ HF_TOKEN: 'hf_x', SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 'secret', SLACK_API_URL: slack.apiUrl });
-  const slackConfig = config.slack!;
+  const slackConfig = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 'secret', SLACK_API_URL: slack.apiUrl })!;
   const surface = new SlackSurface(createSlackWebClient(slackConfig), { ...slackConfig, maxMessageChars: 500 }, createLogger({ level: 'silent' }));
   const root = slack.seedMessage({ channel: 'C1', user: 'U1', text: 'help' });
   const job: ChatJob = {
@@ -102,10 +102,9 @@ describe('slack/manifest.json', () => {
   });
 
   it('declares exactly the slash commands the gateway registers by default', () => {
-    const slack = loadConfig({ HF_TOKEN: 'hf_x', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack!;
-    expect(manifest.features.slash_commands.map((command) => command.command).sort()).toEqual(
-      [slack.askCommand, slack.resetCommand, slack.sentimentCommand, slack.modelCommand, slack.promptCommand].sort(),
-    );
+    const slack = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })!;
+    const registered = [slack.commands.ask, ...COMMANDS.map(({ name }) => slack.commands[name] ?? `/${name}`)];
+    expect(manifest.features.slash_commands.map((command) => command.command).sort()).toEqual(registered.sort());
   });
 
   it('asks for exactly the scopes the code uses', async () => {

@@ -65,7 +65,7 @@ export interface RunningTestService {
  */
 export async function startTestService(env: Record<string, string>, roles?: Array<'gateway' | 'worker'>): Promise<RunningTestService> {
   const redisUrl = inject('redisUrl');
-  const config = loadConfig({ REDIS_URL: redisUrl, PORT: '0', LOG_LEVEL: 'debug', PLAYGROUND_ENABLED: 'false', ...env }, roles);
+  const config = loadConfig({ REDIS_URL: redisUrl, PORT: '0', LOG_LEVEL: 'debug', PLAYGROUND_ENABLED: 'false', ...env }, adapters, roles);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -73,8 +73,8 @@ export async function startTestService(env: Record<string, string>, roles?: Arra
       done();
     },
   });
-  const logger = createLogger({ level: config.logLevel, secrets: config.secrets }, sink);
-  const service = await startService(config, adapters, logger);
+  const logger = createLogger({ level: config.logLevel, secrets: config.secrets, redaction: config.redaction }, sink);
+  const service = await startService(config, logger);
   const redis = createRedis(config.redis.url, 'test', config.redis.cluster);
   const queue = new Queue<ChatJob>(CHAT_QUEUE, { connection: redis, prefix: config.redis.prefix });
   return {

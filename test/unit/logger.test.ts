@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { slackAdapter } from '../../adapters/slack/index.ts';
 import { createLogger } from '../../src/logger.ts';
 
 function capture() {
@@ -16,7 +17,7 @@ function capture() {
 describe('createLogger', () => {
   it('redacts token fields and scrubs secret values wherever they appear', () => {
     const { lines, stream } = capture();
-    const logger = createLogger({ level: 'info', secrets: ['sign1ng-s3cret'] }, stream);
+    const logger = createLogger({ level: 'info', secrets: ['sign1ng-s3cret'], redaction: slackAdapter.logRedaction }, stream);
     logger.info({ token: 'abc', config: { botToken: 'xoxb-1' }, headers: { authorization: 'Bearer x' } }, 'fields');
     logger.info({ err: new Error('request failed with Authorization: Bearer hf_AAAAAAAAAAAAAAAA') }, 'inside an error');
     logger.info('the secret is sign1ng-s3cret and xapp-1-A-2 and xoxb-123-456-abc');

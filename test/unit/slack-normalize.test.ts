@@ -44,7 +44,7 @@ describe('slash commands', () => {
 
   it('turns /ask in a channel into a job with its own conversation', () => {
     const job = normalizeAskCommand(parseSlashCommand(payload)!);
-    expect(job).toMatchObject({ id: 'slack-cmd-123.456', kind: 'command', threadId: '123.456', text: 'why?', reply: { channelId: 'C1', responseUrl: payload.response_url } });
+    expect(job).toMatchObject({ id: 'slack-cmd-123.456', kind: 'command', threadId: '123.456', text: 'why?', reply: { channelId: 'C1', via: { responseUrl: payload.response_url } } });
   });
 
   it('continues the DM conversation when /ask is used in a DM', () => {
