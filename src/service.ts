@@ -140,7 +140,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           metrics,
           logger: logger.child({ role: 'worker' }),
           rateLimitQueue: (ms) => queue.rateLimit(ms),
-          scrub: secretScrubber(config.secrets, [...TOKEN_PATTERNS, ...config.redaction.patterns]),
+          scrub: secretScrubber(config.secrets, [...TOKEN_PATTERNS, ...(config.redaction.patterns ?? [])]),
         },
         {
           connection: workerRedis,
