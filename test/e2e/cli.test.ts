@@ -81,8 +81,9 @@ describe('bin/hfbot.ts on the command line', () => {
       SLACK_API_URL: `http://127.0.0.1:${port}/api/`,
     });
     expect(code).toBe(1);
-    const lines = stdout.split('\n').filter(Boolean).map((line) => z.object({ level: z.number(), msg: z.string() }).passthrough().parse(JSON.parse(line)));
-    const loud = lines.filter((line) => line.level >= 40);
+    const lines = stdout.split('\n').filter(Boolean).map((line) => z.object({ level: z.number(), msg: z.string(), check: z.string().optional() }).passthrough().parse(JSON.parse(line)));
+    // The shared test Redis keeps nothing on disk, which the service rightly warns about: not this test's subject.
+    const loud = lines.filter((line) => line.level >= 40 && line.check !== 'redis-persistence');
     expect(loud).toHaveLength(1);
     expect(loud[0]?.msg).toMatch(/^could not start: cannot reach Slack at http:\/\/127\.0\.0\.1:\d+\/api\/ \(.*ECONNREFUSED.*\): check SLACK_API_URL, DNS, any proxy and the network$/);
     expect(stdout).not.toMatch(/"stack"|\\n\s+at /);

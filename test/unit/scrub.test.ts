@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { slackAdapter } from '../../adapters/slack/index.ts';
 import { TOKEN_PATTERNS } from '../../src/logger.ts';
 import { secretScrubber } from '../../src/text/scrub.ts';
 
 describe('secretScrubber', () => {
-  const scrub = secretScrubber(['s3cret-value.x', 'short'], TOKEN_PATTERNS);
+  // The core's token shapes and a platform's, as the service combines them for everything it posts.
+  const scrub = secretScrubber(['s3cret-value.x', 'short'], [...TOKEN_PATTERNS, ...(slackAdapter.logRedaction.patterns ?? [])]);
 
   it('removes configured secrets literally, regex characters and all', () => {
     expect(scrub('the password is s3cret-value.x, twice: s3cret-value.x')).toBe('the password is [REDACTED], twice: [REDACTED]');
