@@ -16,8 +16,8 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** HTTP basic auth for the dashboard: user `admin`, password ADMIN_PASSWORD. */
-function basicAuth(password: string): RequestHandler {
+/** HTTP basic auth for the operator's pages (queue dashboard, insights): user `admin`, password ADMIN_PASSWORD. */
+export function basicAuth(password: string): RequestHandler {
   return (req, res, next) => {
     const [scheme, encoded] = (req.headers.authorization ?? '').split(' ');
     const [user, ...rest] = Buffer.from(encoded ?? '', 'base64').toString().split(':');

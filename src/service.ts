@@ -9,6 +9,8 @@ import { ConversationOrder } from './conversation/order.ts';
 import { Participation } from './conversation/participation.ts';
 import { ReplyIndex } from './conversation/reply-index.ts';
 import { createHttpApp } from './http.ts';
+import { mountInsights } from './insights/routes.ts';
+import { InsightsStore } from './insights/store.ts';
 import { Intake } from './intake.ts';
 import { UserRateLimiter } from './limits/user-rate.ts';
 import { createHfChatModel } from './llm/hf-chat.ts';
@@ -79,6 +81,8 @@ export async function startService(
     const history = new ConversationHistory(redis, keys, config.context);
     const replies = new ReplyIndex(redis, keys, config.context.ttlSeconds);
     const sentiment = new SentimentStore(redis, keys, config.sentiment.ttlSeconds);
+    const insights = new InsightsStore(redis, keys, { retentionDays: config.insights.retentionDays, threadTtlSeconds: config.sentiment.ttlSeconds });
+    if (config.sentiment.enabled) metrics.watchNegativeThreads(async () => (await insights.negativeNow(0)).total);
     const channelSettings = new ChannelSettingsStore(redis, keys, { model: config.hf.chatModel, systemPrompt: config.systemPrompt }, config.channels.file);
 
     const enabled = platformAdapters.filter((adapter) => adapter.enabled(config));
@@ -91,6 +95,9 @@ export async function startService(
       metrics,
       admin: config.adminPassword ? { password: config.adminPassword, queues } : undefined,
     });
+    if (config.adminPassword) {
+      mountInsights(http, { password: config.adminPassword, store: insights, platforms: surfaces.platforms, sentimentEnabled: config.sentiment.enabled, logger });
+    }
     // Closed last of the roles (stops run backwards): readiness and metrics answer while workers drain.
     let server: Server | undefined;
     stops.push(async () => {
@@ -145,6 +152,7 @@ export async function startService(
         ? createSentimentWorker(
             {
               store: sentiment,
+              insights,
               surfaces,
               classify: hf.token
                 ? createHfClassifier({ inferenceUrl: hf.inferenceUrl, model: hf.sentimentModel, token: hf.token, timeoutMs: hf.timeoutMs })

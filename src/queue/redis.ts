@@ -58,6 +58,7 @@ export function keyspace(prefix: string) {
     replyThread: (platform: string, messageId: string) => `${prefix}:reply-thread:${platform}:${messageId}`,
     sentiment: (scope: string) => `${prefix}:sentiment:${scope}`,
     sentimentApplied: (scope: string, messageId: string) => `${prefix}:sentiment-applied:${scope}:${messageId}`,
+    insights: (suffix: string) => `${prefix}:insights:${suffix}`,
     playground: (suffix: string) => `${prefix}:playground:${suffix}`,
     channelSettings: (channel: string) => `${prefix}:channel-settings:${channel}`,
   };
