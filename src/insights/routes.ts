@@ -62,6 +62,11 @@ export function mountInsights(http: Application, options: InsightsRoutesOptions)
 
   const router = express.Router();
   router.use(basicAuth(options.password));
+  // The page's links are relative: /insights must be /insights/.
+  router.get('/', (req, res, next) => {
+    if (req.originalUrl.split('?')[0]?.endsWith('/')) return next();
+    res.redirect(301, `${INSIGHTS_PATH}/`);
+  });
   router.get('/api/info', (_req, res) => {
     res.json({ platforms: options.platforms, retentionDays: store.retentionDays, sentimentEnabled: options.sentimentEnabled });
   });

@@ -86,6 +86,8 @@ describe.skipIf(!haveChromium)('insights page in a real browser', () => {
       expect(wrong.status, path).toBe(401);
       expect((await fetch(`${service.baseUrl}${path}`, { headers: { authorization: auth } })).status, path).toBe(200);
     }
+    const bare = await fetch(`${service.baseUrl}/insights`, { headers: { authorization: auth }, redirect: 'manual' });
+    expect([bare.status, bare.headers.get('location')]).toEqual([301, '/insights/']);
     const bad = await fetch(`${service.baseUrl}/insights/api/channels?days=9999&platform=myspace`, { headers: { authorization: auth } });
     expect(bad.status).toBe(400);
     expect((await bad.json()) as { error: string }).toMatchObject({ error: expect.stringMatching(/days.*platform/s) });
