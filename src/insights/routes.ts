@@ -31,15 +31,16 @@ const daysQuery = (max: number) => z.coerce.number().int().min(1).max(max).defau
  */
 export function mountInsights(http: Application, options: InsightsRoutesOptions): void {
   const { store } = options;
+  const platform = z
+    .string()
+    .refine((name) => options.platforms.includes(name), `one of ${options.platforms.join(', ')}`)
+    .optional();
   const channelsQuery = z.object({
     days: daysQuery(store.retentionDays),
-    platform: z
-      .string()
-      .refine((platform) => options.platforms.includes(platform), `one of ${options.platforms.join(', ')}`)
-      .optional(),
+    platform,
     limit: z.coerce.number().int().min(1).max(MAX_CHANNELS).default(10),
   });
-  const negativeQuery = z.object({ limit: z.coerce.number().int().min(1).max(MAX_NEGATIVE).default(100) });
+  const negativeQuery = z.object({ limit: z.coerce.number().int().min(1).max(MAX_NEGATIVE).default(100), platform });
   const answersQuery = z.object({ days: daysQuery(store.retentionDays) });
 
   /** Validates the query, runs the read, answers JSON; a bad query is a 400 naming the problem. */
@@ -70,7 +71,7 @@ export function mountInsights(http: Application, options: InsightsRoutesOptions)
   router.get('/api/info', (_req, res) => {
     res.json({ platforms: options.platforms, retentionDays: store.retentionDays, sentimentEnabled: options.sentimentEnabled });
   });
-  router.get('/api/negative', api(negativeQuery, (query) => store.negativeNow(query.limit)));
+  router.get('/api/negative', api(negativeQuery, (query) => store.negativeNow(query.limit, query.platform)));
   router.get('/api/channels', api(channelsQuery, (query) => store.channels(query)));
   router.get('/api/answers', api(answersQuery, (query) => store.answers(query)));
   router.use('/vendor/uplot', express.static(UPLOT_DIR, { maxAge: '1d' }));

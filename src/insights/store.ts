@@ -52,17 +52,29 @@ elseif ARGV[7] == 'thread' then
   end
 end`;
 
-/** Forgets silent threads (at most `ARGV[1]`-old by their last message), then lists the newest turns. */
+/**
+ * Forgets silent threads (last message before ARGV[1]), then lists the newest turns, at most
+ * ARGV[2], of conversations starting with ARGV[3] (their platform; '' for all).
+ */
 const READ_NEGATIVE = `
 for _, stale in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)) do
   redis.call('ZREM', KEYS[1], stale)
   redis.call('ZREM', KEYS[2], stale)
   redis.call('HDEL', KEYS[3], stale)
 end
-local total = redis.call('ZCARD', KEYS[1])
-local limit = tonumber(ARGV[2])
-if limit == 0 then return { total, {} } end
-local ids = redis.call('ZREVRANGE', KEYS[1], 0, limit - 1)
+local limit, prefix = tonumber(ARGV[2]), ARGV[3]
+local total, ids = 0, {}
+if prefix == '' then
+  total = redis.call('ZCARD', KEYS[1])
+  if limit > 0 then ids = redis.call('ZREVRANGE', KEYS[1], 0, limit - 1) end
+else
+  for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, -1)) do
+    if string.sub(id, 1, #prefix) == prefix then
+      total = total + 1
+      if #ids < limit then ids[#ids + 1] = id end
+    end
+  end
+end
 if #ids == 0 then return { total, {} } end
 return { total, redis.call('HMGET', KEYS[3], unpack(ids)) }`;
 
@@ -272,9 +284,9 @@ export class InsightsStore {
     await this.#countAnswer('stopped', model);
   }
 
-  /** The threads negative now, newest turn first, and how many there are. */
-  async negativeNow(limit = 100): Promise<{ total: number; threads: NegativeThread[] }> {
-    const [total, raws] = (await this.#redis.eval(READ_NEGATIVE, 3, ...this.#negativeKeys(), this.#forgetBefore(this.#now()), limit)) as [
+  /** The threads negative now (on one platform, or all), newest turn first, and how many there are. */
+  async negativeNow(limit = 100, platform?: string): Promise<{ total: number; threads: NegativeThread[] }> {
+    const [total, raws] = (await this.#redis.eval(READ_NEGATIVE, 3, ...this.#negativeKeys(), this.#forgetBefore(this.#now()), limit, platform ? `${platform}:` : '')) as [
       number,
       Array<string | null>,
     ];

@@ -142,7 +142,7 @@ describe.skipIf(!haveChromium)('insights page in a real browser', () => {
     const row = page.locator('#negative tbody tr');
     expect(await row.count()).toBe(1);
     expect(await row.locator('td').nth(0).innerText()).toBe('Playground');
-    expect(await row.locator('td').nth(1).innerText()).toBe('#general');
+    expect(await row.locator('td').nth(1).innerText()).toBe('general');
     expect(Number(await row.locator('td').nth(4).innerText())).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#now-count').innerText()).toBe('1');
 

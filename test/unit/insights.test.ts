@@ -171,6 +171,9 @@ describe('threads negative now', () => {
     ]);
     expect(both.threads[1]?.link).toBe('https://example.slack.com/archives/C1/p1111');
     expect((await insights.negativeNow(1)).threads.map((thread) => thread.channelId)).toEqual(['200']);
+    const slackOnly = await insights.negativeNow(100, 'slack');
+    expect([slackOnly.total, slackOnly.threads.map((thread) => thread.rootId)]).toEqual([1, ['111.1']]);
+    expect(await insights.negativeNow(100, 'playground')).toEqual({ total: 0, threads: [] });
 
     // Recovering takes the thread off the list (and a link for a thread no longer listed is not kept).
     for (const score of [0.9, 0.9, 0.9]) await message(support, score, '111.1');

@@ -34,8 +34,8 @@ const percent = (share) => `${Math.round(share * 100)}%`;
 const signed = (score) => (score === null || score === undefined ? '–' : `${score > 0 ? '+' : ''}${score.toFixed(2)}`);
 const dayStart = (day) => Date.parse(`${day}T00:00:00Z`) / 1000;
 const platformName = (platform) => platform.charAt(0).toUpperCase() + platform.slice(1);
-/** Ids only are stored: the playground's channels have names, the platforms' show their id. */
-const channelName = (channel) => (channel.platform === 'playground' ? `#${channel.channelId}` : channel.channelId);
+/** Only ids are stored, so a channel shows as its id. */
+const channelName = (channel) => channel.channelId;
 
 /** Only links the service recorded for a platform: http(s) or a path on this server. */
 function safeLink(link) {
@@ -84,11 +84,10 @@ function patternFor(label) {
 // ---- Now ---------------------------------------------------------------------------------------
 
 async function loadNegative() {
-  const { total, threads } = await getJson('negative');
-  const shown = state.platform ? threads.filter((thread) => thread.platform === state.platform) : threads;
+  const { total, threads: shown } = await getJson('negative', { platform: state.platform });
   const count = $('now-count');
-  count.textContent = String(state.platform ? shown.length : total);
-  count.classList.toggle('zero', shown.length === 0);
+  count.textContent = String(total);
+  count.classList.toggle('zero', total === 0);
   const body = $('negative').querySelector('tbody');
   body.replaceChildren(
     ...shown.map((thread) => {
