@@ -77,6 +77,7 @@ export const envSchema = z.object({
   SENTIMENT_MOOD_HINT: bool(false),
   SENTIMENT_TTL_SECONDS: positiveInt(14 * 24 * 3600),
   SENTIMENT_CONCURRENCY: positiveInt(8),
+  INSIGHTS_RETENTION_DAYS: positiveInt(90),
 
 });
 
@@ -137,6 +138,8 @@ export interface Config {
     admins: Map<string, Set<string>>;
   };
   sentiment: SentimentConfig;
+  /** Days the /insights page's daily aggregates are kept. */
+  insights: { retentionDays: number };
   worker: { concurrency: number; lockMs: number };
   context: { maxChars: number; maxTurns: number; ttlSeconds: number };
   limits: {
@@ -251,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, adapters: readonly PlatformAd
       ttlSeconds: e.SENTIMENT_TTL_SECONDS,
       concurrency: e.SENTIMENT_CONCURRENCY,
     },
+    insights: { retentionDays: e.INSIGHTS_RETENTION_DAYS },
     worker: { concurrency: e.WORKER_CONCURRENCY, lockMs: e.WORKER_LOCK_MS },
     context: { maxChars: e.CONTEXT_MAX_CHARS, maxTurns: e.CONTEXT_MAX_TURNS, ttlSeconds: e.CONTEXT_TTL_SECONDS },
     limits: {

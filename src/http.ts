@@ -18,11 +18,12 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /**
- * HTTP basic auth for the dashboard: user `admin`, password ADMIN_PASSWORD. Wrong credentials are
- * counted per client address (the socket's: behind a proxy, the proxy's) and slow that address
- * down; a request without credentials (a browser's first) is not a failure.
+ * HTTP basic auth for the operator's pages (queue dashboard, insights): user `admin`, password
+ * ADMIN_PASSWORD. Wrong credentials are counted per client address (the socket's: behind a proxy,
+ * the proxy's) and slow that address down; a request without credentials (a browser's first) is
+ * not a failure. One handler serves every page, so they share one count.
  */
-function basicAuth(password: string, throttle: LoginThrottle): RequestHandler {
+export function basicAuth(password: string, throttle = new LoginThrottle()): RequestHandler {
   return (req, res, next) => {
     const address = req.socket.remoteAddress ?? 'unknown';
     const waitMs = throttle.waitMs(address);
@@ -66,8 +67,8 @@ export interface HttpAppOptions {
   metrics: Metrics;
   /** `separatePort`: /metrics is served by createMetricsApp on METRICS_PORT, not here. */
   metricsAccess: { token: string | undefined; separatePort: boolean };
-  /** The dashboard is mounted only when a password is set. */
-  admin: { password: string; queues: Queue[] } | undefined;
+  /** The dashboard is mounted only when a password is set; `auth` is the operator pages' basic auth. */
+  admin: { auth: RequestHandler; queues: Queue[] } | undefined;
 }
 
 /**
@@ -89,7 +90,7 @@ export function createHttpApp(options: HttpAppOptions): Application {
     const board = new ExpressAdapter();
     board.setBasePath(ADMIN_PATH);
     createBullBoard({ queues: options.admin.queues.map((queue) => new BullMQAdapter(queue)), serverAdapter: board });
-    http.use(ADMIN_PATH, basicAuth(options.admin.password, new LoginThrottle()), board.getRouter() as RequestHandler);
+    http.use(ADMIN_PATH, options.admin.auth, board.getRouter() as RequestHandler);
   }
   return http;
 }

@@ -113,6 +113,18 @@ export class Metrics {
     });
   }
 
+  /** Reports how many threads are negative now (the insights page's list) at scrape time. */
+  watchNegativeThreads(count: () => Promise<number>): void {
+    new Gauge({
+      name: 'hfbot_insights_negative_threads',
+      help: 'Threads whose running sentiment is negative now',
+      registers: [this.registry],
+      async collect() {
+        this.set(await count());
+      },
+    });
+  }
+
   job(queue: 'chat' | 'sentiment', outcome: JobOutcome): void {
     this.#jobs.inc({ queue, outcome });
   }

@@ -8,7 +8,9 @@ import { ConversationHistory } from './conversation/history.ts';
 import { ConversationOrder } from './conversation/order.ts';
 import { Participation } from './conversation/participation.ts';
 import { ReplyIndex } from './conversation/reply-index.ts';
-import { createHttpApp, createMetricsApp } from './http.ts';
+import { basicAuth, createHttpApp, createMetricsApp } from './http.ts';
+import { mountInsights } from './insights/routes.ts';
+import { InsightsStore } from './insights/store.ts';
 import { Intake } from './intake.ts';
 import { UserRateLimiter } from './limits/user-rate.ts';
 import { createHfChatModel } from './llm/hf-chat.ts';
@@ -87,6 +89,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const replies = new ReplyIndex(redis, keys, config.context.ttlSeconds);
     const stopRequests = new StopRequests(redis, keys);
     const sentiment = new SentimentStore(redis, keys, config.sentiment.ttlSeconds);
+    const insights = new InsightsStore(redis, keys, { retentionDays: config.insights.retentionDays, threadTtlSeconds: config.sentiment.ttlSeconds });
+    if (config.sentiment.enabled) metrics.watchNegativeThreads(async () => (await insights.negativeNow(0)).total);
     const channelSettings = new ChannelSettingsStore(redis, keys, { model: config.hf.chatModel, systemPrompt: config.systemPrompt }, config.channels.file);
 
     // Each platform once per process: its surface and gateway share one client.
@@ -95,12 +99,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     for (const platform of platforms) surfaces.register(platform.surface);
     logger.info({ roles: [...config.roles], platforms: surfaces.platforms }, 'starting');
 
+    const adminAuth = config.adminPassword ? basicAuth(config.adminPassword) : undefined;
     const http = createHttpApp({
       readiness,
       metrics,
       metricsAccess: { token: config.metrics.token, separatePort: config.metrics.port !== undefined },
-      admin: config.adminPassword ? { password: config.adminPassword, queues } : undefined,
+      admin: adminAuth ? { auth: adminAuth, queues } : undefined,
     });
+    if (adminAuth) {
+      mountInsights(http, { auth: adminAuth, store: insights, platforms: surfaces.platforms, sentimentEnabled: config.sentiment.enabled, logger });
+    }
     // Closed last of the roles (stops run backwards): readiness and metrics answer while workers drain.
     let server: Server | undefined;
     stops.push(async () => {
@@ -159,6 +167,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         ? createSentimentWorker(
             {
               store: sentiment,
+              insights,
               surfaces,
               classify: hf.token
                 ? createHfClassifier({ inferenceUrl: hf.inferenceUrl, model: hf.sentimentModel, token: hf.token, timeoutMs: hf.timeoutMs })

@@ -62,6 +62,11 @@ export interface Surface {
   download?(attachment: Attachment, maxBytes: number): Promise<Buffer>;
   /** Shows a thread's sentiment on its root message: the previous tag removed, the new one added. */
   tagSentiment?(root: MessageRef, previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void>;
+  /**
+   * A link that opens the thread on the platform, for the insights page; asked once when the
+   * thread turns negative and stored, so the page never calls a platform.
+   */
+  threadLink?(root: MessageRef): Promise<string | undefined>;
   /** Posts one link to a thread that has turned negative into the alert channel. */
   alertNegative?(alertChannelId: string, root: MessageRef, summary: SentimentSummary): Promise<void>;
 }

@@ -196,8 +196,13 @@ export class DiscordSurface implements Surface {
     await discordCall(() => this.#rest.put(reaction(next)));
   }
 
+  /** A jump link, built from the ids: no API call. */
+  async threadLink(root: MessageRef): Promise<string> {
+    return `https://discord.com/channels/${root.workspaceId}/${root.channelId}/${root.messageId}`;
+  }
+
   async alertNegative(alertChannelId: string, root: MessageRef, summary: SentimentSummary): Promise<void> {
-    const link = `https://discord.com/channels/${root.workspaceId}/${root.channelId}/${root.messageId}`;
+    const link = await this.threadLink(root);
     const content = `${this.#config.sentimentEmoji.negative} A conversation in <#${root.channelId}> has turned negative (score ${summary.score.toFixed(2)} over ${summary.count} messages): ${link}`;
     await discordCall(() => this.#rest.post(Routes.channelMessages(alertChannelId), { body: { content, allowed_mentions: NO_PINGS } }));
   }

@@ -4,6 +4,7 @@ import type { SentimentLabel } from '../../src/sentiment/labels.ts';
 import { ChunkedReply, type ReplyMessages } from '../../src/stream/chunked-reply.ts';
 import type { MessageRef, NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
 import { splitMessage } from '../../src/text/split.ts';
+import { PLAYGROUND_PATH } from './gateway.ts';
 import { PLAYGROUND_CHANNELS, type PlaygroundChannel, type PlaygroundStore } from './store.ts';
 
 /** The playground splits long answers the way the platform it imitates would. */
@@ -73,6 +74,11 @@ export class PlaygroundSurface implements Surface {
   }
 
   async verify(): Promise<void> {}
+
+  /** The playground page opened on the thread. */
+  async threadLink(root: MessageRef): Promise<string> {
+    return `${PLAYGROUND_PATH}/?thread=${encodeURIComponent(root.messageId)}`;
+  }
 
   async tagSentiment(root: MessageRef, _previous: SentimentLabel | undefined, next: SentimentLabel): Promise<void> {
     await this.#store.update(root.messageId, { tag: next });

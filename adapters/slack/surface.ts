@@ -223,8 +223,12 @@ export class SlackSurface implements Surface {
     await slackCall(() => this.#client.reactions.add({ ...target, name: emoji[next] })).catch(ignoreSlackError('already_reacted'));
   }
 
+  async threadLink(root: MessageRef): Promise<string | undefined> {
+    return (await slackCall(() => this.#client.chat.getPermalink({ channel: root.channelId, message_ts: root.messageId }))).permalink;
+  }
+
   async alertNegative(alertChannelId: string, root: MessageRef, summary: SentimentSummary): Promise<void> {
-    const { permalink } = await slackCall(() => this.#client.chat.getPermalink({ channel: root.channelId, message_ts: root.messageId }));
+    const permalink = await this.threadLink(root);
     const link = permalink ? `<${permalink}|A conversation in <#${root.channelId}>>` : `A conversation in <#${root.channelId}>`;
     await slackCall(() =>
       this.#client.chat.postMessage({

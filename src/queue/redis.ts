@@ -60,6 +60,7 @@ export function keyspace(prefix: string) {
     sentimentApplied: (scope: string, messageId: string) => `${prefix}:sentiment-applied:${scope}:${messageId}`,
     /** State a platform adapter keeps of its own. */
     platform: (platform: string, suffix: string) => `${prefix}:${platform}:${suffix}`,
+    insights: (suffix: string) => `${prefix}:insights:${suffix}`,
     channelSettings: (channel: string) => `${prefix}:channel-settings:${channel}`,
     stopped: (jobId: string) => `${prefix}:stopped:${jobId}`,
     stopChannel: `${prefix}:control:stop`,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INSIGHTS_FOLD_LUA, type InsightsFold } from '../insights/store.ts';
 import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 import { labelOf, NEUTRAL_BAND, RETURN_BAND, sentimentLabels, type SentimentLabel } from './labels.ts';
 import type { Classification } from './classifier.ts';
@@ -13,7 +14,8 @@ const TREND_THRESHOLD = 0.15;
 
 /**
  * Folds one classified message into a scope's state, once per message id. cjson keeps it one
- * atomic step, so messages classified in parallel never lose each other's updates.
+ * atomic step, so messages classified in parallel never lose each other's updates. The insights
+ * aggregates move in the same step (ARGV[7] and on, see INSIGHTS_FOLD_LUA).
  */
 const FOLD = `
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[6]) == false then return redis.call('GET', KEYS[1]) end
@@ -23,6 +25,7 @@ local score = tonumber(ARGV[1])
 s.count = s.count + 1
 if s.count == 1 then s.score = score else s.score = ${ALPHA} * score + ${1 - ALPHA} * s.score end
 s.counts[ARGV[2]] = (s.counts[ARGV[2]] or 0) + 1
+local previous = s.label
 local label = s.label or 'neutral'
 if s.score > ${NEUTRAL_BAND} then label = 'positive'
 elseif s.score < -${NEUTRAL_BAND} then label = 'negative'
@@ -34,6 +37,7 @@ table.insert(s.records, { messageId = ARGV[4], score = score, label = ARGV[2], c
 while #s.records > ${RECORDS} do table.remove(s.records, 1) end
 s.updatedAt = tonumber(ARGV[5])
 redis.call('SET', KEYS[1], cjson.encode(s), 'EX', ARGV[6])
+${INSIGHTS_FOLD_LUA}
 return cjson.encode(s)`;
 
 /**
@@ -140,19 +144,24 @@ export class SentimentStore {
     this.#ttlSeconds = ttlSeconds;
   }
 
-  /** Adds one message's score to a scope, once per message id; returns the new state. */
-  async fold(scope: string, messageId: string, result: Classification): Promise<SentimentSummary | undefined> {
+  /**
+   * Adds one message's score to a scope, once per message id; returns the new state. `insights`
+   * moves the scope's insights aggregates in the same step.
+   */
+  async fold(scope: string, messageId: string, result: Classification, insights?: InsightsFold): Promise<SentimentSummary | undefined> {
     const raw = (await this.#redis.eval(
       FOLD,
-      2,
+      2 + (insights?.keys.length ?? 0),
       this.#keys.sentiment(scope),
       this.#keys.sentimentApplied(scope, messageId),
+      ...(insights?.keys ?? []),
       result.score,
       labelOf(result.score),
       result.classifier,
       messageId,
       Date.now(),
       this.#ttlSeconds,
+      ...(insights?.args ?? ['']),
     )) as string | null;
     return summarize(raw);
   }

@@ -1,9 +1,10 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { RedisConnection } from '../queue/redis.ts';
 import { ClassifiedError, failureOf } from '../errors/index.ts';
+import type { InsightsStore } from '../insights/store.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import type { SurfaceRegistry } from '../surface.ts';
+import type { MessageRef, SurfaceRegistry } from '../surface.ts';
 import { decide, transientBackoffMs } from '../worker/policy.ts';
 import { classifyWithLexicon, type Classification } from './classifier.ts';
 import { sentimentJobSchema, type SentimentJob } from './job.ts';
@@ -12,6 +13,8 @@ import { channelScope, type SentimentStore, type SentimentSummary } from './stor
 
 export interface SentimentWorkerDeps {
   store: SentimentStore;
+  /** Daily aggregates and negative-now threads for the insights page, moved with each fold. */
+  insights: InsightsStore | undefined;
   surfaces: SurfaceRegistry;
   /** The Hugging Face classifier; absent without an HF token, and then the lexicon scores everything. */
   classify: ((text: string) => Promise<Classification>) | undefined;
@@ -30,6 +33,10 @@ export interface SentimentWorkerOptions {
   /** Longest total wait for the model (cold starts, rate limits) before the lexicon takes over. */
   maxWaitMs: number;
 }
+
+/** The message that carries the thread's tag; none for DMs and commands. */
+const rootOf = (data: SentimentJob): MessageRef | undefined =>
+  data.tagMessageId ? { workspaceId: data.workspaceId, channelId: data.channelId, messageId: data.tagMessageId } : undefined;
 
 /** A platform call that failed in a way a retry can fix. */
 const retryable = (err: unknown) => !(err instanceof ClassifiedError) || err.failure.kind !== 'fatal';
@@ -55,13 +62,34 @@ export class SentimentProcessor {
       this.#deps.metrics.classified(result.classifier);
       await job.updateData({ ...data, result });
     }
-    const { store } = this.#deps;
+    const { store, insights } = this.#deps;
+    const root = rootOf(data);
     const [thread] = await Promise.all([
-      store.fold(data.conversation, data.messageId, result),
-      store.fold(channelScope(data.platform, data.workspaceId, data.channelId), data.messageId, result),
+      store.fold(data.conversation, data.messageId, result, root && insights?.threadFold(data.conversation, { platform: data.platform, ...root })),
+      store.fold(
+        channelScope(data.platform, data.workspaceId, data.channelId),
+        data.messageId,
+        result,
+        insights?.channelFold(data.platform, data.workspaceId, data.channelId),
+      ),
     ]);
+    if (thread && root) await this.#recordLink(data, root, thread);
     if (thread) await this.#showOnPlatform(data, thread);
     return result;
+  }
+
+  /** Stores the link of a negative thread for the insights page, once; the page works without it. */
+  async #recordLink(data: SentimentJob, root: MessageRef, thread: SentimentSummary): Promise<void> {
+    const { insights, logger } = this.#deps;
+    const surface = this.#deps.surfaces.get(data.platform);
+    if (thread.label !== 'negative' || !insights || !surface?.threadLink) return;
+    try {
+      if (!(await insights.needsLink(data.conversation))) return;
+      const link = await surface.threadLink(root);
+      if (link) await insights.setLink(data.conversation, link);
+    } catch (err) {
+      logger.warn({ err, conversation: data.conversation }, 'cannot record the thread link for insights');
+    }
   }
 
   async #classify(job: Job<SentimentJob>, token: string | undefined, data: SentimentJob): Promise<Classification> {
@@ -102,7 +130,7 @@ export class SentimentProcessor {
 
   async #showOnPlatform(data: SentimentJob, thread: SentimentSummary): Promise<void> {
     const surface = this.#deps.surfaces.get(data.platform);
-    const root = data.tagMessageId ? { workspaceId: data.workspaceId, channelId: data.channelId, messageId: data.tagMessageId } : undefined;
+    const root = rootOf(data);
     if (!surface || !root) return;
     const alertChannel = this.#deps.alertChannels.get(data.platform);
     const { store, logger } = this.#deps;

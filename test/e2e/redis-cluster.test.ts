@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
+import { InsightsStore } from '../../src/insights/store.ts';
+import { keyspace } from '../../src/queue/redis.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
 import { eventCallback, postSignedEvent } from '../../fakes/slack/signing.ts';
 import { eventually, hfEnv, secrets, settled, slackEnv, startTestService, type RunningTestService } from '../support/service.ts';
@@ -69,6 +71,15 @@ describe('on a Redis Cluster', () => {
     expect(slack.botReplies('D0CL').map((reply) => reply.text)).toEqual(['Echo: my name is Grace', 'Echo: what is my name?']);
     expect(JSON.stringify(hf.chatRequests[1]?.messages)).toContain('my name is Grace');
     await eventually(() => hf.classifyRequests.length === 2, 'both messages scored');
+    // The insights aggregates move in the fold's script and are read in one script: one slot.
+    const insights = new InsightsStore(bot.redis, keyspace('{hfbot-cluster}'), { retentionDays: 90, threadTtlSeconds: 3600 });
+    const report = await eventually(async () => {
+      const read = await insights.channels({ days: 7, limit: 10 });
+      return read.channels[0]?.messages === 2 ? read : undefined;
+    }, 'the day aggregates');
+    expect(report.channels[0]).toMatchObject({ platform: 'slack', channelId: 'D0CL' });
+    expect(await insights.negativeNow()).toEqual({ total: 0, threads: [] });
+    expect((await insights.answers({ days: 7 })).empty).toBe(true);
   });
 
   it('refuses a prefix that is not a hash tag, naming the problem', async () => {

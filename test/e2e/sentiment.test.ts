@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { conversationKey } from '../../src/jobs/chat-job.ts';
+import { InsightsStore } from '../../src/insights/store.ts';
 import { keyspace } from '../../src/queue/redis.ts';
 import { SENTIMENT_QUEUE } from '../../src/sentiment/queue.ts';
 import { channelScope, SentimentStore } from '../../src/sentiment/store.ts';
@@ -23,6 +24,7 @@ let slack: SlackFake;
 let discord: DiscordFake;
 let bot: RunningTestService;
 let store: SentimentStore;
+let insights: InsightsStore;
 let storeRedis: Redis;
 let sequence = 0;
 
@@ -74,6 +76,7 @@ beforeAll(async () => {
   });
   storeRedis = new Redis(bot.config.redis.url);
   store = new SentimentStore(storeRedis, keyspace(prefix), 3600);
+  insights = new InsightsStore(storeRedis, keyspace(prefix), { retentionDays: 90, threadTtlSeconds: 3600 });
   await discord.ready();
 });
 
@@ -108,6 +111,9 @@ describe('thread sentiment on Slack', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.text).toContain(`https://fake.slack.com/archives/${SLACK_CHANNEL}/p${root.ts.replace('.', '')}`);
     expect(alerts[0]!.text).toMatch(/turned negative/);
+    // The insights page lists the thread with its permalink, recorded when it turned.
+    const listed = await eventually(async () => (await insights.negativeNow()).threads.find((thread) => thread.rootId === root.ts && thread.link), 'the insights record');
+    expect(listed).toMatchObject({ platform: 'slack', workspaceId: TEAM, channelId: SLACK_CHANNEL, messages: 3, link: `https://fake.slack.com/archives/${SLACK_CHANNEL}/p${root.ts.replace('.', '')}` });
     // Three messages, two label changes: one add, then one remove and one add. Nothing for the third.
     expect(slack.callsTo('reactions.add')).toHaveLength(2);
     expect(slack.callsTo('reactions.remove')).toHaveLength(1);
@@ -123,6 +129,7 @@ describe('thread sentiment on Slack', () => {
     const recovered = await sayInSlackThread(root.ts, 'thanks, awesome, perfect');
     expect(recovered).toMatchObject({ label: 'positive', trend: 'improving' });
     await eventually(() => slackTags(root.ts).join() === 'large_green_circle', 'the positive tag alone');
+    expect((await insights.negativeNow()).threads.map((thread) => thread.rootId)).not.toContain(root.ts);
     expect(slack.messages(SLACK_ALERTS)).toHaveLength(1);
   });
 
@@ -211,6 +218,8 @@ describe('thread sentiment on Discord', () => {
     await eventually(() => discord.reactions.filter((reaction) => reaction.message_id === root.id).map((reaction) => reaction.emoji).join() === '🔴', 'the negative tag alone');
     await eventually(() => discord.botMessages(DISCORD_ALERTS).length === 1, 'the alert');
     expect(discord.botMessages(DISCORD_ALERTS)[0]!.content).toContain(`https://discord.com/channels/${GUILD}/${DISCORD_CHANNEL}/${root.id}`);
+    const listed = await eventually(async () => (await insights.negativeNow()).threads.find((thread) => thread.rootId === root.id && thread.link), 'the insights record');
+    expect(listed?.link).toBe(`https://discord.com/channels/${GUILD}/${DISCORD_CHANNEL}/${root.id}`);
 
     const channelState = await store.read(channelScope('discord', GUILD, DISCORD_CHANNEL));
     const { token } = discord.interactionCreate({ name: 'sentiment', channelId: DISCORD_CHANNEL, guildId: GUILD, userId: user });

@@ -169,6 +169,9 @@ async function start() {
   const events = new EventSource(`${API}/events`);
   events.onmessage = (event) => upsert(JSON.parse(event.data));
   await showChannel('general');
+  // A link to a thread (from the insights page): /playground/?thread=m12 opens it.
+  const linked = new URLSearchParams(location.search).get('thread');
+  if (linked && /^m\d+$/.test(linked)) await openThread(linked);
   document.body.dataset.ready = 'true';
 }
 
