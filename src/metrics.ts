@@ -89,6 +89,12 @@ export class Metrics {
     buckets: COUNT_BUCKETS,
     registers: [this.registry],
   });
+  readonly #feedback = new Counter({
+    name: 'hfbot_feedback_total',
+    help: 'Feedback on answers (thumbs up or down), once per user and answer, by platform and rating',
+    labelNames: ['platform', 'rating'],
+    registers: [this.registry],
+  });
   readonly #classifications = new Counter({
     name: 'hfbot_sentiment_classifications_total',
     help: 'Messages classified, by classifier (hf or lexicon)',
@@ -123,6 +129,10 @@ export class Metrics {
         this.set(await count());
       },
     });
+  }
+
+  feedback(platform: string, rating: 'up' | 'down'): void {
+    this.#feedback.inc({ platform, rating });
   }
 
   job(queue: 'chat' | 'sentiment', outcome: JobOutcome): void {

@@ -1,4 +1,5 @@
 import type { Application } from 'express';
+import type { AnswerControls } from './answers/controls.ts';
 import type { z } from 'zod';
 import type { ChannelSettingsStore } from './channels/settings.ts';
 import type { CommandRunner } from './commands/registry.ts';
@@ -27,6 +28,8 @@ export interface GatewayContext extends AdapterContext {
   channelSettings: ChannelSettingsStore;
   /** The core's slash commands (/reset, /sentiment, /model, /prompt, …): adapters parse and render. */
   commands: CommandRunner;
+  /** Stop and rate answers from a platform's buttons. */
+  controls: AnswerControls;
   /** The service's HTTP app, for adapters that receive webhooks (mounted before it listens). */
   http: Application;
 }

@@ -31,6 +31,9 @@ import { SurfaceRegistry } from './surface.ts';
 import { secretScrubber } from './text/scrub.ts';
 import { createChatWorker } from './worker/chat-worker.ts';
 import { StopRequests } from './control/stop-requests.ts';
+import { AnswerRecords } from './answers/answer-records.ts';
+import { AnswerControls } from './answers/controls.ts';
+import { FeedbackStore } from './answers/feedback.ts';
 import { startDemoModel } from './demo/demo-model.ts';
 
 export interface Service {
@@ -88,6 +91,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const history = new ConversationHistory(redis, keys, config.context);
     const replies = new ReplyIndex(redis, keys, config.context.ttlSeconds);
     const stopRequests = new StopRequests(redis, keys);
+    const answers = new AnswerRecords(redis, keys, config.context.ttlSeconds);
     const sentiment = new SentimentStore(redis, keys, config.sentiment.ttlSeconds);
     const insights = new InsightsStore(redis, keys, { retentionDays: config.insights.retentionDays, threadTtlSeconds: config.sentiment.ttlSeconds });
     if (config.sentiment.enabled) metrics.watchNegativeThreads(async () => (await insights.negativeNow(0)).total);
@@ -143,6 +147,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           order,
           replies,
           stops: stopRequests,
+          answers,
+          insights,
           moodOf: config.sentiment.enabled && config.sentiment.moodHint ? (conversation) => sentiment.read(conversation) : undefined,
           channelSettings,
           metrics,
@@ -210,9 +216,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         sentiment: sentimentQueue ? new SentimentIntake(sentimentQueue) : undefined,
         logger,
       });
-      const commands = new CommandRunner({ history, sentiment, channelSettings, admins: config.channels.admins });
+      const feedback = new FeedbackStore({ redis, keys, answers, insights, metrics, votesTtlSeconds: config.context.ttlSeconds });
+      const commands = new CommandRunner({ history, sentiment, feedback, channelSettings, admins: config.channels.admins });
+      const controls = new AnswerControls({ stops: stopRequests, order, answers, feedback });
       for (const platform of platforms) {
-        const gateway = await platform.startGateway({ config, logger, redis, keys, intake, replies, channelSettings, commands, http });
+        const gateway = await platform.startGateway({ config, logger, redis, keys, intake, replies, channelSettings, commands, controls, http });
         readiness.add(`${platform.surface.platform}-gateway`, () => gateway.ready());
         stops.push(() => gateway.stop());
       }

@@ -1,3 +1,4 @@
+import type { FeedbackStore } from '../answers/feedback.ts';
 import type { ChannelSettingsStore } from '../channels/settings.ts';
 import type { ConversationHistory } from '../conversation/history.ts';
 import type { SentimentLabel } from '../sentiment/labels.ts';
@@ -25,6 +26,8 @@ export interface CommandInvocation {
 export interface CommandServices {
   history: Pick<ConversationHistory, 'clear'>;
   sentiment: Pick<SentimentStore, 'read'>;
+  /** 👍 / 👎 on the bot's answers, per channel. */
+  feedback: Pick<FeedbackStore, 'recent'>;
   channelSettings: Pick<ChannelSettingsStore, 'resolve' | 'update'>;
   /** ADMIN_USER_IDS, by platform. */
   admins: ReadonlyMap<string, ReadonlySet<string>>;

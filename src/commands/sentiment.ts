@@ -13,6 +13,8 @@ export const sentimentCommand: Command = {
       : isDm
         ? [conversationKey({ platform, workspaceId, channelId }), 'our conversation']
         : [channelScope(platform, workspaceId, channelId), 'this channel'];
-    return describeSentiment(where, await services.sentiment.read(scope), sentimentTag);
+    const [summary, votes] = await Promise.all([services.sentiment.read(scope), services.feedback.recent({ platform, workspaceId, channelId })]);
+    const feedback = votes.up + votes.down > 0 ? `Feedback on my answers here, last 7 days: 👍 ${votes.up} · 👎 ${votes.down}` : 'No feedback on my answers here in the last 7 days.';
+    return `${describeSentiment(where, summary, sentimentTag)}\n${feedback}`;
   },
 };

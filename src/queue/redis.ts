@@ -63,6 +63,10 @@ export function keyspace(prefix: string) {
     insights: (suffix: string) => `${prefix}:insights:${suffix}`,
     channelSettings: (channel: string) => `${prefix}:channel-settings:${channel}`,
     stopped: (jobId: string) => `${prefix}:stopped:${jobId}`,
+    answer: (jobId: string) => `${prefix}:answer:${jobId}`,
+    feedbackVotes: (answerId: string) => `${prefix}:feedback:${answerId}`,
+    feedbackDay: (platform: string, workspaceId: string, channelId: string, day: string) =>
+      `${prefix}:feedback-day:${platform}:${workspaceId}:${channelId}:${day}`,
     stopChannel: `${prefix}:control:stop`,
   };
 }

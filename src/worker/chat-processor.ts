@@ -1,6 +1,8 @@
 import { DelayedError, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { ChannelSettingsStore } from '../channels/settings.ts';
+import type { AnswerRecords } from '../answers/answer-records.ts';
 import type { StopRequests } from '../control/stop-requests.ts';
+import type { InsightsStore } from '../insights/store.ts';
 import type { ConversationHistory } from '../conversation/history.ts';
 import type { ConversationOrder } from '../conversation/order.ts';
 import type { ReplyIndex } from '../conversation/reply-index.ts';
@@ -33,6 +35,10 @@ export interface ChatProcessorDeps {
   history: Pick<ConversationHistory, 'read' | 'appendOnce'>;
   /** Jobs a person asked to stop before they ran (a running one is cancelled through its signal). */
   stops: Pick<StopRequests, 'isRequested'>;
+  /** Finished answers, for the buttons on them (feedback, regenerate). */
+  answers: Pick<AnswerRecords, 'finished'>;
+  /** Answers stopped by their users, counted per model and day. */
+  insights: Pick<InsightsStore, 'recordStopped'> | undefined;
   order: Pick<ConversationOrder, 'isTurnOf' | 'leave'>;
   replies: Pick<ReplyIndex, 'remember'>;
   /** The conversation's running sentiment, when the mood hint is on. */
@@ -126,10 +132,11 @@ export class ChatProcessor {
       log: run.log,
     });
     if (!answer.done) {
-      if (cancel?.aborted && !this.#shutdown.signal.aborted) return this.#stopped(run, reply, answer.partial);
+      if (cancel?.aborted && !this.#shutdown.signal.aborted) return this.#stopped(run, reply, answer.partial, prompt.settings.model);
       return this.#onInterrupted(run, reply, answer.error, answer.partial, answer.modelDone);
     }
     const result = await recordAnswer(run.data, run.conversation, answer, reply.apiCalls, { ...this.#deps, log: run.log });
+    await this.#deps.answers.finished(run.data, prompt.settings.model, 'final');
     await this.#finishTurn(run);
     return result;
   }
@@ -219,9 +226,10 @@ export class ChatProcessor {
    * Stopped while streaming: the model request is already aborted (no more tokens billed); the
    * reply keeps what was written with a mark, history keeps it too, and the conversation moves on.
    */
-  async #stopped(run: Run, reply: EarlyReply, partial: string): Promise<ChatResult> {
+  async #stopped(run: Run, reply: EarlyReply, partial: string, model: string): Promise<ChatResult> {
     run.log.info({ chars: partial.length }, 'stopped by the user');
     this.#deps.metrics.job('chat', 'stopped');
+    await Promise.all([this.#deps.answers.finished(run.data, model, 'stopped'), this.#deps.insights?.recordStopped(model)]);
     try {
       await reply.render(notices.stopped(partial), true);
     } catch (err) {

@@ -140,6 +140,7 @@ function setup(model: ScriptedModel) {
   const left: string[] = [];
   const queuePauses: number[] = [];
   const stopped = new Set<string>();
+  const finished: Array<{ jobId: string; model: string; state: string }> = [];
   let turnIsOurs = true;
   const processor = new ChatProcessor(
     {
@@ -160,6 +161,12 @@ function setup(model: ScriptedModel) {
       },
       replies: { remember: async () => undefined },
       stops: { isRequested: async (jobId) => stopped.has(jobId) },
+      answers: {
+        finished: async (job, model, state) => {
+          finished.push({ jobId: job.id, model, state });
+        },
+      },
+      insights: undefined,
       moodOf: undefined,
       channelSettings: { resolve: async () => settings },
       metrics: {
@@ -190,6 +197,7 @@ function setup(model: ScriptedModel) {
     left,
     queuePauses,
     stopped,
+    finished,
     busyConversation: () => {
       turnIsOurs = false;
     },
@@ -211,10 +219,11 @@ const failing = (failure: Failure, status?: number) => new ClassifiedError(failu
 describe('ChatProcessor, without Redis', () => {
   it('answers: the placeholder becomes the answer, the exchange goes into history, the turn ends', async () => {
     const model = new ScriptedModel({ parts: ['Hello', ' there.'] });
-    const { processor, surface, history, left, outcomes } = setup(model);
+    const { processor, surface, history, left, outcomes, finished } = setup(model);
     const job = newJob();
     const result = await processor.process(job, 'lock-token');
     expect(result).toMatchObject({ outcome: 'answered', chars: 'Hello there.'.length });
+    expect(finished).toEqual([{ jobId: 'job-1', model: 'test/model', state: 'final' }]);
     expect(surface.posts).toBe(1);
     expect(surface.messages.get('m1')?.[0]).toBe(PLACEHOLDER);
     expect(surface.shown('m1')).toBe('Hello there.');
@@ -382,7 +391,7 @@ describe('ChatProcessor, without Redis', () => {
 
   it('stops mid-stream when its signal is aborted: the model is cut off, the text stays with a mark, the turn ends', async () => {
     const model = new ScriptedModel({ parts: ['Half of an'], hang: true });
-    const { processor, surface, history, left, outcomes } = setup(model);
+    const { processor, surface, history, left, outcomes, finished } = setup(model);
     const job = newJob();
     const cancel = new AbortController();
     const running = processor.process(job, 'lock-token', cancel.signal);
@@ -393,6 +402,7 @@ describe('ChatProcessor, without Redis', () => {
     expect(history.get('memory:W1:C1:T1')?.map((turn) => turn.content)).toEqual(['hello?', 'Half of an']);
     expect(left).toEqual(['job-1']);
     expect(outcomes).toEqual(['stopped']);
+    expect(finished).toEqual([{ jobId: 'job-1', model: 'test/model', state: 'stopped' }]);
   });
 
   it('never starts a job stopped while it waited (a cold start): its notice says it stopped', async () => {

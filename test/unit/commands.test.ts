@@ -25,6 +25,7 @@ function services(admins: Record<string, string[]> = {}) {
   const deps: CommandServices = {
     history: { clear: async (conversation) => void cleared.push(conversation) },
     sentiment: { read: async (scope) => summaries.get(scope) },
+    feedback: { recent: async (channel) => (channel.channelId === 'C1' ? { up: 2, down: 1 } : { up: 0, down: 0 }) },
     channelSettings: {
       resolve,
       update: async (ref, patch) => {
@@ -94,7 +95,10 @@ describe('the command layer', () => {
     expect(await runner.run('sentiment', invocation({ threadId: 'T1' }))).toMatch(/^\[negative\] \*\*negative\*\* in this thread/);
     expect(await runner.run('sentiment', invocation({ channelId: 'D1', isDm: true }))).toMatch(/^\[positive\] \*\*positive\*\* in our conversation/);
     expect(await runner.run('sentiment', invocation())).toMatch(/^\[positive\] \*\*positive\*\* in this channel/);
-    expect(await runner.run('sentiment', invocation({ channelId: 'C2' }))).toBe('No messages have been classified in this channel yet.');
+    expect(await runner.run('sentiment', invocation({ channelId: 'C2' }))).toBe(
+      'No messages have been classified in this channel yet.\nNo feedback on my answers here in the last 7 days.',
+    );
+    expect(await runner.run('sentiment', invocation())).toMatch(/\nFeedback on my answers here, last 7 days: 👍 2 · 👎 1$/);
   });
 
   it('/model and /prompt show the settings to anyone and change them for admins only', async () => {
