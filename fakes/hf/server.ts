@@ -21,16 +21,7 @@ import type { ChatRequestRecord, ChatStep, ClassifyLabel, ClassifyRequestRecord,
 
 export { keywordSentiment } from './classify.ts';
 export { splitTokens } from './sse.ts';
-export type {
-  ChatRequestRecord,
-  ChatStep,
-  ClassifyLabel,
-  ClassifyRequestRecord,
-  ClassifyStep,
-  HfFake,
-  HfFakeOptions,
-  ReasoningShape,
-} from './types.ts';
+export type * from './types.ts';
 
 export async function startHfFake(opts: HfFakeOptions = {}): Promise<HfFake> {
   const defaultTokenDelayMs = opts.defaultTokenDelayMs ?? 5;

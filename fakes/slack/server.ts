@@ -33,22 +33,7 @@ import type { FailureSpec, FakeCall, SlackFake, SlackFakeOptions } from './types
 import { webApiMethods } from './web-api.ts';
 import { Workspace } from './workspace.ts';
 
-export type {
-  EnvelopeAck,
-  EnvelopeOptions,
-  EnvelopeType,
-  FailureSpec,
-  FakeCall,
-  FakeEphemeral,
-  FakeMessage,
-  FakeReaction,
-  ResponseUrlOptions,
-  ResponseUrlPost,
-  SeedMessageInput,
-  SentEnvelope,
-  SlackFake,
-  SlackFakeOptions,
-} from './types.ts';
+export type * from './types.ts';
 
 export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<SlackFake> {
   const botUserId = opts.botUserId ?? SLACK_FAKE_DEFAULTS.botUserId;
