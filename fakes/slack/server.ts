@@ -2,7 +2,8 @@
  * A loopback fake of Slack for tests: the Web API methods a chat bot uses (with message state),
  * `response_url` endpoints, and a Socket Mode WebSocket server, all on one 127.0.0.1 port.
  * Parts: workspace.ts (message state), web-api.ts (the methods), request.ts (argument parsing),
- * response-url.ts, socket-mode.ts; this file routes HTTP, checks tokens and injects failures.
+ * response-url.ts, files.ts (url_private downloads), socket-mode.ts; this file routes HTTP,
+ * checks tokens and injects failures.
  *
  * Point the real SDKs at it: `new WebClient(token, { slackApiUrl: fake.apiUrl })`, or
  * `new App({ token, appToken, socketMode: true, clientOptions: { slackApiUrl: fake.apiUrl } })`.
@@ -19,13 +20,15 @@
  * - native streams: `chat.startStream` needs `thread_ts`, and outside DMs `recipient_team_id` and
  *   `recipient_user_id`; appending to or stopping a stopped stream fails with
  *   `message_not_in_streaming_state`;
- * - a `response_url` takes at most 5 posts.
+ * - a `response_url` takes at most 5 posts;
+ * - hosted files (`hostFile`) are served only to the bot token, as `url_private` is.
  * Rate limits are not simulated; inject them with `failNext`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { listenOnLoopback, readText, sendJson } from '../http.ts';
 import { fail, parseRequest } from './request.ts';
+import { HostedFiles } from './files.ts';
 import { ResponseUrls } from './response-url.ts';
 import { SLACK_FAKE_DEFAULTS } from './signing.ts';
 import { SocketMode } from './socket-mode.ts';
@@ -46,6 +49,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
   const workspace = new Workspace({ botUserId, botId, teamId, appId });
   const responseUrls = new ResponseUrls(workspace);
   const socketMode = new SocketMode(appId);
+  const files = new HostedFiles(botToken);
   const calls: FakeCall[] = [];
   const failures = new Map<string, Array<{ spec: FailureSpec; remaining: number }>>();
   let port = 0;
@@ -91,9 +95,11 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const apiMethod = /^\/api\/([\w.]+)$/.exec(url.pathname)?.[1];
     const responseId = /^\/response\/([^/]+)$/.exec(url.pathname)?.[1];
+    const fileId = /^\/files\/(F\d+)\/[^/]+$/.exec(url.pathname)?.[1];
     let work: Promise<void>;
     if (apiMethod) work = handleApi(req, res, url, apiMethod);
     else if (responseId) work = responseUrls.handle(req, res, decodeURIComponent(responseId));
+    else if (fileId) work = Promise.resolve(files.handle(req, res, fileId));
     else {
       sendJson(res, 404, { ok: false, error: 'not_found' });
       return;
@@ -147,6 +153,9 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       return `http://127.0.0.1:${port}/response/${encodeURIComponent(responseUrls.create(id, options))}`;
     },
 
+    hostFile: (name, body, mimetype = 'application/octet-stream') => files.add(`http://127.0.0.1:${port}`, name, body, mimetype),
+    fileDownloads: files.downloads,
+
     socketConnected: (timeoutMs = 10_000) => socketMode.connected(timeoutMs),
     sendEnvelope: (type, payload, options = {}) => socketMode.send(type, payload, options),
     disconnectClients: (reason = 'refresh_requested') => socketMode.disconnect(reason),
@@ -172,6 +181,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       workspace.reset();
       calls.length = 0;
       responseUrls.reset();
+      files.reset();
       socketMode.reset();
       failures.clear();
     },

@@ -117,6 +117,24 @@ export interface ResponseUrlOptions {
   user?: string;
 }
 
+/** A hosted file, as a message event's `files` entry carries it. */
+export interface HostedFile {
+  id: string;
+  name: string;
+  mimetype: string;
+  size: number;
+  url_private: string;
+  url_private_download: string;
+}
+
+export interface FileDownload {
+  id: string;
+  name: string;
+  /** The request carried the bot token. */
+  authorized: boolean;
+  at: number;
+}
+
 export interface SlackFake {
   /** `http://127.0.0.1:PORT/api/` — give this as `slackApiUrl`. */
   readonly apiUrl: string;
@@ -149,6 +167,11 @@ export interface SlackFake {
   responseUrl(id?: string, opts?: ResponseUrlOptions): string;
   readonly responseUrlPosts: ResponseUrlPost[];
 
+  /** Host a file as Slack does (`url_private_download`, bot token required); put the answer in an event's `files`. */
+  hostFile(name: string, body: Buffer, mimetype?: string): HostedFile;
+  /** Every request for a hosted file, authorized or not. */
+  readonly fileDownloads: FileDownload[];
+
   /** Resolve once a Socket Mode client is connected and has been sent hello. */
   socketConnected(timeoutMs?: number): Promise<void>;
   /** Send an envelope to the newest connected client; resolves with its ack. */
@@ -164,7 +187,7 @@ export interface SlackFake {
 
   /** Poll `predicate` every 10 ms until true; rejects after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
-  /** Forget messages, calls, ephemerals, response posts, envelopes and pending failures. */
+  /** Forget messages, calls, ephemerals, response posts, envelopes, hosted files and pending failures. */
   reset(): void;
   /** Stop the server and cut every socket. */
   close(): Promise<void>;

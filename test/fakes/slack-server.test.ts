@@ -222,6 +222,17 @@ describe('raw HTTP against the fake', () => {
     expect((await post({ text: 'six' })).status).toBe(404);
     expect(fake.responseUrlPosts).toHaveLength(5);
   });
+
+  it('serves a hosted file to the bot token only, and records every download', async () => {
+    const file = fake.hostFile('notes.txt', Buffer.from('hello file'), 'text/plain');
+    expect(file).toMatchObject({ name: 'notes.txt', mimetype: 'text/plain', size: 10 });
+    const withToken = await fetch(file.url_private_download, { headers: { authorization: `Bearer ${fake.botToken}` } });
+    expect(withToken.status).toBe(200);
+    expect(withToken.headers.get('content-type')).toBe('text/plain');
+    expect(await withToken.text()).toBe('hello file');
+    expect((await fetch(file.url_private, { headers: { authorization: 'Bearer xoxb-someone-else' } })).status).toBe(403);
+    expect(fake.fileDownloads.map((download) => download.authorized)).toEqual([true, false]);
+  });
 });
 
 describe('Bolt in Socket Mode against the fake', () => {
