@@ -21,12 +21,13 @@
  *   `recipient_user_id`; appending to or stopping a stopped stream fails with
  *   `message_not_in_streaming_state`;
  * - a `response_url` takes at most 5 posts;
- * - hosted files (`hostFile`) are served only to the bot token, as `url_private` is.
+ * - hosted files (`hostFile`) are served only to the bot token, as `url_private` is;
+ * - `POST /fake/messages` seeds a person's message from another process (not a Slack API).
  * Rate limits are not simulated; inject them with `failNext`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { listenOnLoopback, readText, sendJson } from '../http.ts';
+import { isRecord, listenOnLoopback, readJson, readText, sendJson } from '../http.ts';
 import { fail, parseRequest } from './request.ts';
 import { HostedFiles } from './files.ts';
 import { ResponseUrls } from './response-url.ts';
@@ -91,15 +92,38 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     sendJson(res, 200, handler(parsed.args));
   }
 
+  /**
+   * `POST /fake/messages` `{channel, user, text, ts?, thread_ts?}`: not a Slack API, a door for a
+   * separate process (scripts/slack-mention.ts) to do what `seedMessage` does: put a person's
+   * message in the workspace before the event about it is sent, as Slack would hold it.
+   */
+  async function handleSeed(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    const field = (key: string) => (isRecord(body) && typeof body[key] === 'string' ? body[key] : undefined);
+    const [channel, user, text] = [field('channel'), field('user'), field('text')];
+    if (req.method !== 'POST' || !channel || !user || text === undefined) {
+      return sendJson(res, 400, { ok: false, error: 'expected POST {channel, user, text, ts?, thread_ts?}' });
+    }
+    const ts = field('ts');
+    const threadTs = field('thread_ts');
+    try {
+      sendJson(res, 200, { ok: true, ts: workspace.seedMessage({ channel, user, text, ...(ts ? { ts } : {}), ...(threadTs ? { thread_ts: threadTs } : {}) }) });
+    } catch (err) {
+      sendJson(res, 400, { ok: false, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const apiMethod = /^\/api\/([\w.]+)$/.exec(url.pathname)?.[1];
     const responseId = /^\/response\/([^/]+)$/.exec(url.pathname)?.[1];
     const fileId = /^\/files\/(F\d+)\/[^/]+$/.exec(url.pathname)?.[1];
+    const seeding = url.pathname === '/fake/messages';
     let work: Promise<void>;
     if (apiMethod) work = handleApi(req, res, url, apiMethod);
     else if (responseId) work = responseUrls.handle(req, res, decodeURIComponent(responseId));
     else if (fileId) work = Promise.resolve(files.handle(req, res, fileId));
+    else if (seeding) work = handleSeed(req, res);
     else {
       sendJson(res, 404, { ok: false, error: 'not_found' });
       return;

@@ -233,6 +233,15 @@ describe('raw HTTP against the fake', () => {
     expect((await fetch(file.url_private, { headers: { authorization: 'Bearer xoxb-someone-else' } })).status).toBe(403);
     expect(fake.fileDownloads.map((download) => download.authorized)).toEqual([true, false]);
   });
+
+  it('seeds a person’s message posted to /fake/messages, and rejects a body without one', async () => {
+    const seed = (body: object) =>
+      fetch(new URL('/fake/messages', fake.apiUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const seeded = await seed({ channel: CHANNEL, user: HUMAN, text: 'from another process', ts: '1700009999.000100' });
+    expect(await seeded.json()).toEqual({ ok: true, ts: '1700009999.000100' });
+    expect(fake.messages(CHANNEL)).toMatchObject([{ ts: '1700009999.000100', user: HUMAN, text: 'from another process' }]);
+    expect((await seed({ channel: CHANNEL })).status).toBe(400);
+  });
 });
 
 describe('Bolt in Socket Mode against the fake', () => {
