@@ -130,16 +130,10 @@ export function webApiMethods(workspace: Workspace, openSocketUrl: () => string)
     },
 
     'conversations.replies': (args) => {
-      const channel = str(args, 'channel');
-      const ts = str(args, 'ts');
-      if (!channel) return fail('channel_not_found');
-      const root = ts ? workspace.find(channel, ts) : undefined;
-      if (!root) return fail('thread_not_found');
+      const root = workspace.messageAt(args, 'ts', 'thread_not_found');
+      if (!isMessage(root)) return root;
       // A reply's ts gives just that reply; a parent's gives the whole thread.
-      const all =
-        root.thread_ts !== undefined
-          ? [root]
-          : [root, ...workspace.replies(channel, root.ts)];
+      const all = root.thread_ts !== undefined ? [root] : [root, ...workspace.replies(root.channel, root.ts)];
       return workspace.messagePage(all, int(args, 'limit') ?? 1000);
     },
 
@@ -166,12 +160,9 @@ export function webApiMethods(workspace: Workspace, openSocketUrl: () => string)
     'reactions.remove': (args) => reactionChange(workspace, args, 'remove'),
 
     'reactions.get': (args) => {
-      const channel = str(args, 'channel');
-      const ts = str(args, 'timestamp');
-      if (!channel) return fail('channel_not_found');
-      const message = ts ? workspace.find(channel, ts) : undefined;
-      if (!message) return fail('message_not_found');
-      return { ok: true, type: 'message', channel, message: workspace.toSlack(message) };
+      const message = workspace.messageAt(args, 'timestamp');
+      if (!isMessage(message)) return message;
+      return { ok: true, type: 'message', channel: message.channel, message: workspace.toSlack(message) };
     },
 
     'chat.startStream': (args) => {

@@ -135,14 +135,19 @@ export class Workspace {
     });
   }
 
-  /** A live message the bot may change, or the error Slack gives. */
-  ownMessage(args: Args, notMine: string): FakeMessage | ApiResult {
+  /** The live message `args` name (`channel` and the `tsKey` argument), or the error Slack gives. */
+  messageAt(args: Args, tsKey: string, notFound = 'message_not_found'): FakeMessage | ApiResult {
     const channel = str(args, 'channel');
-    const ts = str(args, 'ts');
+    const ts = str(args, tsKey);
     if (!channel) return fail('channel_not_found');
     const message = ts ? this.find(channel, ts) : undefined;
-    if (!message) return fail('message_not_found');
-    if (message.bot_id !== this.ids.botId) return fail(notMine);
+    return message ?? fail(notFound);
+  }
+
+  /** A live message the bot may change, or the error Slack gives. */
+  ownMessage(args: Args, notMine: string): FakeMessage | ApiResult {
+    const message = this.messageAt(args, 'ts');
+    if (isMessage(message) && message.bot_id !== this.ids.botId) return fail(notMine);
     return message;
   }
 

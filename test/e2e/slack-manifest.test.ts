@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
 import { eventCallback, slashCommandPayload } from '../../fakes/slack/signing.ts';
-import { eventually, hfEnv, secrets, settled, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+import { eventually, hfEnv, secrets, settled, slackSocketEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 /**
  * slack/manifest.json against what the running bot does: the real gateway and worker, in Socket
@@ -110,10 +110,7 @@ beforeAll(async () => {
   bot = await startTestService({
     QUEUE_PREFIX: uniquePrefix('manifest'),
     ...hfEnv(hf),
-    SLACK_BOT_TOKEN: secrets.slackBotToken,
-    SLACK_APP_TOKEN: secrets.slackAppToken,
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_EDIT_INTERVAL_MS: '100',
+    ...slackSocketEnv(slack),
     SENTIMENT_ALERT_CHANNEL: ALERTS,
     USER_RATE_LIMIT: '0',
   });
