@@ -1,5 +1,4 @@
 /** Discord's numbers the fake speaks: API prefix, channel and message types, flags, intents, opcodes, limits. */
-
 export const API_PREFIX = '/api/v10';
 export const DISCORD_EPOCH = 1_420_070_400_000n;
 
