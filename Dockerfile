@@ -16,8 +16,10 @@ COPY --chown=node:node package.json ./
 COPY --chown=node:node src ./src
 COPY --chown=node:node adapters ./adapters
 COPY --chown=node:node bin ./bin
-# The offline demo model (playground without HF_TOKEN) is the fake HF server.
+# The offline demo model (playground without HF_TOKEN) is the fake HF server, with the HTTP helpers
+# it shares with the other fakes (node: built-ins only, so no devDependency is needed).
 COPY --chown=node:node fakes/hf ./fakes/hf
+COPY --chown=node:node fakes/http.ts ./fakes/http.ts
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \

@@ -8,6 +8,7 @@
  *   npm run slack:mention -- "hello"    # terminal 3: a signed app_mention, as Slack sends it
  *   (or type a line in terminal 1: it reaches the bot as a Discord mention)
  *
+ * Ports: FAKE_HF_PORT (default 8781), FAKE_SLACK_PORT (8782), FAKE_DISCORD_PORT (8783).
  * Every message the bot posts or edits is printed here as the platform would show it.
  */
 import { createInterface } from 'node:readline';
@@ -15,23 +16,62 @@ import { startDiscordFake } from '../fakes/discord/server.ts';
 import { startHfFake } from '../fakes/hf/server.ts';
 import { startSlackFake } from '../fakes/slack/server.ts';
 
-const HF_PORT = Number(process.env.FAKE_HF_PORT ?? 8781);
-const SLACK_PORT = Number(process.env.FAKE_SLACK_PORT ?? 8782);
-const DISCORD_PORT = Number(process.env.FAKE_DISCORD_PORT ?? 8783);
+const PORTS = [
+  { variable: 'FAKE_HF_PORT', fallback: 8781, what: 'Hugging Face router' },
+  { variable: 'FAKE_SLACK_PORT', fallback: 8782, what: 'Slack Web API' },
+  { variable: 'FAKE_DISCORD_PORT', fallback: 8783, what: 'Discord REST and gateway' },
+] as const;
 const TOKENS = { hf: 'hf_fake_local_token', bot: 'xoxb-fake-local-bot-token', signing: 'fake-local-signing-secret' };
 
-const hf = await startHfFake({ port: HF_PORT, defaultTokenDelayMs: 40 });
-const slack = await startSlackFake({ port: SLACK_PORT, botToken: TOKENS.bot });
-const discord = await startDiscordFake({ port: DISCORD_PORT });
+/** The port from its variable, or a one-line exit when it is not a port. */
+function portOf({ variable, fallback }: (typeof PORTS)[number]): number {
+  const raw = process.env[variable];
+  const port = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    process.stderr.write(`${variable}=${raw ?? ''} is not a port number.\n`);
+    process.exit(1);
+  }
+  return port;
+}
 
-process.stdout.write(`Fakes running. Start the service with:
+/** Starts one fake; a port in use ends the script with one line saying which variable moves it. */
+async function start<T>(port: (typeof PORTS)[number], starter: (port: number) => Promise<T>): Promise<T> {
+  try {
+    return await starter(portOf(port));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'is in use' : `cannot be opened (${err instanceof Error ? err.message : String(err)})`;
+    process.stderr.write(`Port ${portOf(port)} for the fake ${port.what} ${why}: set ${port.variable} to another one.\n`);
+    process.exit(1);
+  }
+}
 
-HF_TOKEN=${TOKENS.hf} HF_BASE_URL=${hf.baseUrl} \\
+const [hfPort, slackPort, discordPort] = PORTS;
+const hf = await start(hfPort, (port) => startHfFake({ port, defaultTokenDelayMs: 40 }));
+const slack = await start(slackPort, (port) => startSlackFake({ port, botToken: TOKENS.bot }));
+const discord = await start(discordPort, (port) => startDiscordFake({ port }));
+const guildId = '200000000000000001';
+
+process.stdout.write(`Fakes running on 127.0.0.1:
+  ${PORTS.map((port) => `${port.what}: port ${portOf(port)} (${port.variable}, default ${port.fallback})`).join('\n  ')}
+
+Start the service with (every variable it needs to use only the fakes):
+
+HF_TOKEN=${TOKENS.hf} HF_BASE_URL=${hf.baseUrl} HF_INFERENCE_URL=${hf.inferenceUrl} \\
 SLACK_BOT_TOKEN=${TOKENS.bot} SLACK_SIGNING_SECRET=${TOKENS.signing} SLACK_API_URL=${slack.apiUrl} \\
 DISCORD_TOKEN=${discord.token} DISCORD_APPLICATION_ID=${discord.applicationId} DISCORD_API_URL=${discord.api} \\
 npm start
 
-Then: SLACK_SIGNING_SECRET=${TOKENS.signing} npm run slack:mention -- "what is a transformer?"
+Register the Discord slash commands on the fake (its guild):
+
+DISCORD_TOKEN=${discord.token} DISCORD_APPLICATION_ID=${discord.applicationId} DISCORD_API_URL=${discord.api} \\
+npm run register-commands -- --guild ${guildId}
+
+Send a Slack mention and wait for the answer:
+
+SLACK_SIGNING_SECRET=${TOKENS.signing} SLACK_API_URL=${slack.apiUrl} SLACK_BOT_TOKEN=${TOKENS.bot} \\
+npm run slack:mention -- "what is a transformer?"
+
 Or type a line here: it reaches the bot as a Discord mention once the service is connected.
 `);
 

@@ -6,7 +6,7 @@ import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
 import { eventCallback, postSignedEvent } from '../../fakes/slack/signing.ts';
 import { discordEnv, eventually, hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
-import { spawnRole } from '../support/worker-process.ts';
+import { spawnHfbot } from '../support/worker-process.ts';
 
 /**
  * "Nothing acknowledged is ever lost": the platform hears success only once the job is durably
@@ -99,7 +99,7 @@ describe('acknowledged only once queued', () => {
 
 describe('a gateway stopped while Redis is down', () => {
   it('acknowledged nothing it did not queue, so every redelivery is answered once', async () => {
-    const gateway = spawnRole('gateway', env);
+    const gateway = spawnHfbot(['gateway'], env);
     const port = await eventually(() => /"port":(\d+),"msg":"ready"/.exec(gateway.output())?.[1], 'the gateway to start', 20_000);
     const baseUrl = `http://127.0.0.1:${port}`;
     await redis.down();

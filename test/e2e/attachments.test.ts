@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDiscordFake, type DiscordFake } from '../../fakes/discord/server.ts';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
-import { eventCallback, postSignedEvent, slashCommandForm } from '../../fakes/slack/signing.ts';
+import { slackUser } from '../support/slack-user.ts';
 import { hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 /** A 1×1 PNG. */
@@ -21,7 +21,6 @@ let hf: HfFake;
 let slack: SlackFake;
 let discord: DiscordFake;
 let bot: RunningTestService;
-let sequence = 0;
 
 /** Serves the test files; like Slack's url_private, only to the bot token (Discord's CDN to anyone). */
 function startFileServer(): Promise<void> {
@@ -45,13 +44,11 @@ function startFileServer(): Promise<void> {
 
 const slackFile = (name: string) => ({ name, mimetype: FILES[name]!.type, size: FILES[name]!.body.length, url_private_download: `${filesUrl}/slack/${name}` });
 
-async function mentionWithFiles(text: string, names: string[], channel = 'C0FILES') {
-  sequence += 1;
-  const ts = `1700006000.${String(sequence).padStart(6, '0')}`;
-  const event = { type: 'app_mention', subtype: 'file_share', user: 'U0FILER', text: `<@U0BOT> ${text}`, ts, channel, event_ts: ts, files: names.map(slackFile) };
-  await postSignedEvent(`${bot.baseUrl}/slack/events`, secrets.slackSigningSecret, eventCallback(event, { eventId: `EvFile${sequence}` }));
-  return { job: `slack-ev-EvFile${sequence}`, ts };
-}
+const filer = slackUser({ baseUrl: () => bot.baseUrl, channel: 'C0FILES', eventPrefix: 'EvFile', firstTsSec: 1_700_006_000 });
+
+/** A mention with files attached, as Slack sends a `file_share` message that mentions the bot. */
+const mentionWithFiles = (text: string, names: string[], channel = 'C0FILES') =>
+  filer.mention(text, { channel, user: 'U0FILER', extra: { subtype: 'file_share', files: names.map(slackFile) } });
 
 beforeAll(async () => {
   await startFileServer();
@@ -82,7 +79,7 @@ beforeEach(() => hf.reset());
 
 describe('attachments', () => {
   it('inlines a text file, and names what a text-only model could not read', async () => {
-    const { job, ts } = await mentionWithFiles('why did the deploy fail?', ['deploy.log', 'chart.png', 'report.pdf']);
+    const { jobId: job, ts } = await mentionWithFiles('why did the deploy fail?', ['deploy.log', 'chart.png', 'report.pdf']);
     expect(await settled(bot.queue, job)).toBe('completed');
     const user = hf.chatRequests[0]!.messages.at(-1)!;
     expect(user.content).toEqual(expect.stringContaining('why did the deploy fail?'));
@@ -96,9 +93,8 @@ describe('attachments', () => {
   });
 
   it('sends images to a vision model as image_url parts', async () => {
-    const form = slashCommandForm({ command: '/model', text: 'Qwen/Qwen2.5-VL-7B-Instruct', user_id: 'U0ADMIN', channel_id: 'C0VISION', team_id: 'T0FAKE', response_url: slack.responseUrl('m') });
-    await postSignedEvent(`${bot.baseUrl}/slack/events`, secrets.slackSigningSecret, form);
-    const { job } = await mentionWithFiles('what does this chart show?', ['chart.png'], 'C0VISION');
+    await filer.command('/model', 'Qwen/Qwen2.5-VL-7B-Instruct', { user: 'U0ADMIN', channel: 'C0VISION', teamId: 'T0FAKE', responseUrl: slack.responseUrl('m') });
+    const { jobId: job } = await mentionWithFiles('what does this chart show?', ['chart.png'], 'C0VISION');
     expect(await settled(bot.queue, job)).toBe('completed');
     const request = hf.chatRequests[0]!;
     expect(request.model).toBe('Qwen/Qwen2.5-VL-7B-Instruct');

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 import { createRedis, keyspace } from '../../src/queue/redis.ts';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
-import { eventCallback, postSignedEvent, slashCommandForm } from '../../fakes/slack/signing.ts';
+import { slackUser } from '../support/slack-user.ts';
 import { hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const FILE = fileURLToPath(new URL('../fixtures/channels.yaml', import.meta.url));
@@ -16,21 +16,15 @@ const DEFAULT_MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 let hf: HfFake;
 let slack: SlackFake;
 let bot: RunningTestService;
-let sequence = 0;
+const person = slackUser({ baseUrl: () => bot.baseUrl, channel: 'C0SETTINGS', eventPrefix: 'EvSet', firstTsSec: 1_700_005_000 });
 
+/** A slash command's immediate answer, as text. */
 async function command(name: string, text: string, user: string, channel = 'C0SETTINGS') {
-  const form = slashCommandForm({ command: name, text, user_id: user, channel_id: channel, team_id: 'T0FAKE', response_url: slack.responseUrl('settings') });
-  const response = await postSignedEvent(`${bot.baseUrl}/slack/events`, secrets.slackSigningSecret, form);
+  const response = await person.command(name, text, { user, channel, teamId: 'T0FAKE', responseUrl: slack.responseUrl('settings') });
   return ((await response.json()) as { text: string }).text.replaceAll('\u200B', '');
 }
 
-async function mention(text: string, channel: string, extra: Record<string, string> = {}) {
-  sequence += 1;
-  const ts = `1700005000.${String(sequence).padStart(6, '0')}`;
-  const event = { type: 'app_mention', user: 'U0PERSON', text: `<@U0BOT> ${text}`, ts, channel, event_ts: ts, ...extra };
-  await postSignedEvent(`${bot.baseUrl}/slack/events`, secrets.slackSigningSecret, eventCallback(event, { eventId: `EvSet${sequence}` }));
-  return { job: `slack-ev-EvSet${sequence}`, ts };
-}
+const mention = (text: string, channel: string) => person.mention(text, { channel, user: 'U0PERSON' });
 
 beforeAll(async () => {
   hf = await startHfFake();
@@ -63,7 +57,7 @@ describe('per-channel settings', () => {
   });
 
   it('sends the channel’s model and prompt to the model, and says which model answered', async () => {
-    const { job, ts } = await mention('hello there', 'C0SETTINGS');
+    const { jobId: job, ts } = await mention('hello there', 'C0SETTINGS');
     expect(await settled(bot.queue, job)).toBe('completed');
     const request = hf.chatRequests[0]!;
     expect(request.model).toBe('Qwen/Qwen2.5-72B-Instruct');
@@ -72,7 +66,7 @@ describe('per-channel settings', () => {
   });
 
   it('keeps other channels on the defaults, without a model note', async () => {
-    const { job, ts } = await mention('hi', 'C0OTHER');
+    const { jobId: job, ts } = await mention('hi', 'C0OTHER');
     await settled(bot.queue, job);
     expect(hf.chatRequests[0]?.model).toBe(DEFAULT_MODEL);
     expect(slack.botReplies('C0OTHER', ts)[0]?.text).toBe('Echo: hi');
@@ -80,22 +74,16 @@ describe('per-channel settings', () => {
 
   it('lets the settings file win: its channels use it and commands refuse to change them', async () => {
     expect(await command('/model', 'Qwen/Qwen2.5-72B-Instruct', 'U0WSADMIN', 'C0PINNED')).toMatch(/settings file/);
-    const { job } = await mention('release status?', 'C0PINNED');
+    const { jobId: job } = await mention('release status?', 'C0PINNED');
     await settled(bot.queue, job);
     expect(hf.chatRequests[0]?.model).toBe('meta-llama/Llama-3.3-70B-Instruct');
     expect(hf.chatRequests[0]?.messages[0]?.content).toBe('You are the release bot. Answer in one sentence.');
   });
 
   it('answers in the bot’s threads without a mention once a channel asks for it', async () => {
-    const { job, ts: root } = await mention('start a thread', 'C0SETTINGS');
+    const { jobId: job, ts: root } = await mention('start a thread', 'C0SETTINGS');
     await settled(bot.queue, job);
-    const say = async (text: string, eventId: string) => {
-      sequence += 1;
-      const ts = `1700005001.${String(sequence).padStart(6, '0')}`;
-      const event = { type: 'message', channel_type: 'channel', user: 'U0PERSON', text, ts, channel: 'C0SETTINGS', thread_ts: root, event_ts: ts };
-      await postSignedEvent(`${bot.baseUrl}/slack/events`, secrets.slackSigningSecret, eventCallback(event, { eventId }));
-      return `slack-ev-${eventId}`;
-    };
+    const say = async (text: string, eventId: string) => (await person.message(text, { threadTs: root, user: 'U0PERSON', eventId })).jobId;
     const quiet = await say('just chatting', 'EvQuiet');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await bot.queue.getJobState(quiet)).toBe('unknown');

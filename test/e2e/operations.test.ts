@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
-import { eventCallback, postSignedEvent } from '../../fakes/slack/signing.ts';
+import { slackUser } from '../support/slack-user.ts';
 import { eventually, hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const ADMIN_PASSWORD = 'admin-password-do-not-log';
@@ -16,11 +16,10 @@ function sample(metrics: string, series: string): number | undefined {
   return line ? Number(line.slice(series.length + 1)) : undefined;
 }
 
-async function mention(text: string, ts: string) {
-  const event = { type: 'app_mention', user: 'U0OPS', text: `<@U0BOT> ${text}`, ts, channel: 'C0OPS', event_ts: ts };
-  await postSignedEvent(`${bot.baseUrl}/slack/events`, secrets.slackSigningSecret, eventCallback(event, { eventId: `EvOps${ts}` }));
-  return `slack-ev-EvOps${ts}`;
-}
+const person = slackUser({ baseUrl: () => bot.baseUrl, channel: 'C0OPS', eventPrefix: 'EvOps', firstTsSec: 1_700_002_000 });
+
+/** Mentions the bot; returns the job id and the thread the answer goes to. */
+const mention = (text: string) => person.mention(text, { user: 'U0OPS' });
 
 beforeAll(async () => {
   hf = await startHfFake();
@@ -53,7 +52,7 @@ describe('operations endpoints', () => {
   it('exposes metrics that move when messages are answered, without user or channel ids', async () => {
     hf.enqueueChat({ kind: 'loading', shape: 'legacy', estimatedTime: 1 });
     const jobs = [];
-    for (let i = 0; i < 3; i += 1) jobs.push(await mention(`question ${i}`, `1700002000.00010${i}`));
+    for (let i = 0; i < 3; i += 1) jobs.push((await mention(`question ${i}`)).jobId);
     for (const job of jobs) expect(await settled(bot.queue, job, 20_000)).toBe('completed');
     const text = await (await fetch(`${bot.baseUrl}/metrics`)).text();
     expect(sample(text, 'hfbot_jobs_total{queue="chat",outcome="answered"}')).toBe(3);
@@ -85,8 +84,8 @@ describe('operations endpoints', () => {
 
   it('turns unready while stopping, and hands an unfinished answer back to the queue', async () => {
     hf.enqueueChat({ kind: 'stream', text: 'a slow answer '.repeat(20), tokenDelayMs: 100 });
-    const job = await mention('something slow', '1700002000.000200');
-    await eventually(() => slack.botReplies('C0OPS', '1700002000.000200')[0]?.text.startsWith('a slow'), 'streaming');
+    const { jobId: job, thread } = await mention('something slow');
+    await eventually(() => slack.botReplies('C0OPS', thread)[0]?.text.startsWith('a slow'), 'streaming');
     const stopping = bot.service.stop();
     await eventually(async () => (await fetch(`${bot.baseUrl}/readyz`).catch(() => undefined))?.status === 503, 'readiness to turn false');
     await stopping;

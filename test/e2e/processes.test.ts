@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
-import { eventCallback, postSignedEvent } from '../../fakes/slack/signing.ts';
+import { slackUser } from '../support/slack-user.ts';
 import { eventually, hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 import { spawnWorker } from '../support/worker-process.ts';
 
@@ -13,11 +13,12 @@ let gateway: RunningTestService;
 let env: Record<string, string>;
 const workers: Array<ReturnType<typeof spawnWorker>> = [];
 
+const person = slackUser({ baseUrl: () => gateway.baseUrl, channel: CHANNEL, eventPrefix: 'EvProc' });
+
 async function mention(text: string, ts: string) {
-  const event = { type: 'app_mention', user: `U${ts.slice(-6, -3)}`, text: `<@U0BOT> ${text}`, ts, channel: CHANNEL, event_ts: ts };
-  const response = await postSignedEvent(`${gateway.baseUrl}/slack/events`, secrets.slackSigningSecret, eventCallback(event, { eventId: `Ev${ts.replace('.', '')}` }));
+  const { response, jobId } = await person.mention(text, { ts, user: `U${ts.slice(-6, -3)}` });
   expect(response.status).toBe(200);
-  return `slack-ev-Ev${ts.replace('.', '')}`;
+  return jobId;
 }
 
 const exited = (child: ReturnType<typeof spawnWorker>) =>

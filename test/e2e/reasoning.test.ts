@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
-import { eventCallback, postSignedEvent } from '../../fakes/slack/signing.ts';
+import { slackUser } from '../support/slack-user.ts';
 import { hfEnv, secrets, settled, slackEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const CHANNEL = 'C0REASON';
@@ -16,7 +16,6 @@ type Display = 'hidden' | 'summary' | 'full';
 let hf: HfFake;
 let slack: SlackFake;
 const bots = {} as Record<Display, RunningTestService>;
-let sequence = 0;
 
 const REASONING =
   'The user asks about tides. Tides come from the Moon’s gravity pulling the oceans; the Sun adds a smaller pull. ' +
@@ -30,23 +29,12 @@ const everythingShown = () =>
 /** Slack wraps emphasis in zero-width spaces; compare without them. */
 const plain = (text: string) => text.replaceAll('\u200B', '');
 
-async function mention(display: Display, text: string, opts: { ts?: string; threadTs?: string } = {}) {
-  sequence += 1;
-  const ts = opts.ts ?? `1700100${String(sequence).padStart(3, '0')}.000100`;
-  const eventId = `EvR${Date.now()}${sequence}`;
-  const event = { type: 'app_mention', user: `UR${sequence}`, text: `<@${BOT}> ${text}`, ts, channel: CHANNEL, event_ts: ts, ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) };
-  await postSignedEvent(`${bots[display].baseUrl}/slack/events`, secrets.slackSigningSecret, eventCallback(event, { eventId }));
-  return { jobId: `slack-ev-${eventId}`, thread: opts.threadTs ?? ts };
-}
-
-async function directMessage(display: Display, text: string, channel: string) {
-  sequence += 1;
-  const ts = `1700200${String(sequence).padStart(3, '0')}.000100`;
-  const eventId = `EvRD${Date.now()}${sequence}`;
-  const event = { type: 'message', channel_type: 'im', user: 'UDM', text, ts, channel, event_ts: ts };
-  await postSignedEvent(`${bots[display].baseUrl}/slack/events`, secrets.slackSigningSecret, eventCallback(event, { eventId }));
-  return { jobId: `slack-ev-${eventId}` };
-}
+/** A person talking to the bot of each display; their timestamps never meet in the shared channel. */
+const users = {
+  hidden: slackUser({ baseUrl: () => bots.hidden.baseUrl, channel: CHANNEL, botUserId: BOT, eventPrefix: 'EvRH', firstTsSec: 1_700_100_000 }),
+  summary: slackUser({ baseUrl: () => bots.summary.baseUrl, channel: CHANNEL, botUserId: BOT, eventPrefix: 'EvRS', firstTsSec: 1_700_200_000 }),
+  full: slackUser({ baseUrl: () => bots.full.baseUrl, channel: CHANNEL, botUserId: BOT, eventPrefix: 'EvRF', firstTsSec: 1_700_300_000 }),
+};
 
 /** The 'answered' log line of a job, parsed. */
 function answeredLog(display: Display, jobId: string): Record<string, unknown> {
@@ -87,7 +75,7 @@ describe('reasoning models', () => {
     // About 1.5 s of reasoning in 3-character chunks, tags cut across chunks.
     hf.enqueueChat({ kind: 'stream', reasoning: REASONING, reasoningShape: 'tags', text: ANSWER, tokenDelayMs: 25 });
     const dm = 'D0REASON1';
-    const first = await directMessage('hidden', 'why are there tides?', dm);
+    const first = await users.hidden.directMessage('why are there tides?', dm);
     expect(await settled(bots.hidden.queue, first.jobId)).toBe('completed');
 
     const [reply, ...others] = slack.botReplies(dm);
@@ -103,7 +91,7 @@ describe('reasoning models', () => {
     expect(shown).not.toMatch(/think>/);
 
     // The next turn's prompt carries the answer, never the reasoning.
-    const second = await directMessage('hidden', 'and what about the Sun?', dm);
+    const second = await users.hidden.directMessage('and what about the Sun?', dm);
     expect(await settled(bots.hidden.queue, second.jobId)).toBe('completed');
     const prompt = JSON.stringify(hf.chatRequests[1]?.messages);
     expect(prompt).toContain(ANSWER);
@@ -113,7 +101,7 @@ describe('reasoning models', () => {
 
   it('splits a <think> tag anywhere across chunks without leaking it', async () => {
     hf.enqueueChat({ kind: 'stream', tokens: ['  <thi', 'nk>A haiku, zanzibar', ' style.</', 'thi', 'nk>\n\nAn old ', 'silent pond'] });
-    const { jobId, thread } = await mention('hidden', 'write a haiku');
+    const { jobId, thread } = await users.hidden.mention('write a haiku');
     expect(await settled(bots.hidden.queue, jobId)).toBe('completed');
     expect(slack.botReplies(CHANNEL, thread).map((reply) => reply.text)).toEqual(['An old silent pond']);
     expect(everythingShown()).not.toMatch(/zanzibar|think>|<thi/);
@@ -123,7 +111,7 @@ describe('reasoning models', () => {
     const longReasoning = `${REASONING} ${'Then I double-check every step once more. '.repeat(20)}`;
     hf.enqueueChat({ kind: 'stream', reasoning: longReasoning, reasoningShape: 'reasoning_content', reasoningChunkChars: 40, text: ANSWER });
     const root = slack.seedMessage({ channel: CHANNEL, user: 'U7', text: `<@${BOT}> why are there tides?` });
-    const first = await mention('summary', 'why are there tides?', { ts: root });
+    const first = await users.summary.mention('why are there tides?', { ts: root });
     expect(await settled(bots.summary.queue, first.jobId)).toBe('completed');
     const [reply, ...others] = slack.botReplies(CHANNEL, root);
     expect(others).toHaveLength(0);
@@ -140,7 +128,7 @@ describe('reasoning models', () => {
 
     // A follow-up in the thread reads the thread back from Slack: the answer, not its reasoning.
     const followUp = slack.seedMessage({ channel: CHANNEL, user: 'U7', text: `<@${BOT}> and the Sun?`, thread_ts: root });
-    const second = await mention('summary', 'and the Sun?', { ts: followUp, threadTs: root });
+    const second = await users.summary.mention('and the Sun?', { ts: followUp, threadTs: root });
     expect(await settled(bots.summary.queue, second.jobId)).toBe('completed');
     const prompt = JSON.stringify(hf.chatRequests[1]?.messages);
     expect(prompt).toContain(ANSWER);
@@ -155,10 +143,10 @@ describe('reasoning models', () => {
     const step = { kind: 'stream', reasoning: longReasoning, reasoningShape: 'reasoning', reasoningChunkChars: 20, text: longAnswer, tokenDelayMs: 1 } as const;
 
     hf.enqueueChat(step);
-    const hidden = await mention('hidden', 'explain tides at length');
+    const hidden = await users.hidden.mention('explain tides at length');
     expect(await settled(bots.hidden.queue, hidden.jobId)).toBe('completed');
     hf.enqueueChat(step);
-    const full = await mention('full', 'explain tides at length');
+    const full = await users.full.mention('explain tides at length');
     expect(await settled(bots.full.queue, full.jobId)).toBe('completed');
 
     const hiddenTexts = slack.botReplies(CHANNEL, hidden.thread).map((reply) => reply.text);
@@ -195,7 +183,7 @@ describe('reasoning models', () => {
 
   it('logs the tokens of every reply, reasoning tokens included', async () => {
     hf.enqueueChat({ kind: 'stream', reasoning: REASONING, reasoningShape: 'reasoning_content', text: ANSWER, tokenDelayMs: 0 });
-    const { jobId } = await mention('summary', 'tides?');
+    const { jobId } = await users.summary.mention('tides?');
     expect(await settled(bots.summary.queue, jobId)).toBe('completed');
     expect(answeredLog('summary', jobId)).toMatchObject({
       promptTokens: expect.any(Number),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
 import { eventCallback, postSignedEvent, slashCommandForm } from '../../fakes/slack/signing.ts';
+import { slackUser } from '../support/slack-user.ts';
 import { eventually, hfEnv, secrets, settled, slackEnv, sleep, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const CHANNEL = 'C0GENERAL';
@@ -11,29 +12,7 @@ let hf: HfFake;
 let slack: SlackFake;
 let bot: RunningTestService;
 let eventsUrl: string;
-let sequence = 0;
-
-/** A fresh Slack timestamp and event id for each event, like Slack's own. */
-function nextIds() {
-  sequence += 1;
-  return { ts: `1700000${String(sequence).padStart(3, '0')}.000100`, eventId: `Ev${Date.now()}${sequence}` };
-}
-
-async function mention(text: string, opts: { user?: string; threadTs?: string; retryNum?: number; eventId?: string; ts?: string } = {}) {
-  const ids = nextIds();
-  const ts = opts.ts ?? ids.ts;
-  const eventId = opts.eventId ?? ids.eventId;
-  const event = { type: 'app_mention', user: opts.user ?? `UAUTO${sequence}`, text: `<@${BOT}> ${text}`, ts, channel: CHANNEL, event_ts: ts, ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) };
-  const response = await postSignedEvent(eventsUrl, secrets.slackSigningSecret, eventCallback(event, { eventId }), opts.retryNum === undefined ? {} : { retryNum: opts.retryNum });
-  return { response, ts, eventId, jobId: `slack-ev-${eventId}`, thread: opts.threadTs ?? ts };
-}
-
-async function directMessage(text: string, channel: string, user = 'U2') {
-  const { ts, eventId } = nextIds();
-  const event = { type: 'message', channel_type: 'im', user, text, ts, channel, event_ts: ts };
-  const response = await postSignedEvent(eventsUrl, secrets.slackSigningSecret, eventCallback(event, { eventId }));
-  return { response, ts, jobId: `slack-ev-${eventId}` };
-}
+const { mention, directMessage } = slackUser({ baseUrl: () => bot.baseUrl, channel: CHANNEL, botUserId: BOT });
 
 const lastUserMessage = (index: number) => {
   const messages = hf.chatRequests[index]?.messages ?? [];
@@ -136,9 +115,9 @@ describe('Slack over the HTTP Events API', () => {
 
   it('carries a DM conversation forward, and /reset forgets it', async () => {
     const dm = 'D0DM1';
-    const first = await directMessage('my name is Ada', dm);
+    const first = await directMessage('my name is Ada', dm, 'U2');
     await settled(bot.queue, first.jobId);
-    const second = await directMessage('what is my name?', dm);
+    const second = await directMessage('what is my name?', dm, 'U2');
     await settled(bot.queue, second.jobId);
     expect(JSON.stringify(hf.chatRequests[1]?.messages)).toContain('my name is Ada');
     expect(JSON.stringify(hf.chatRequests[1]?.messages)).toContain('Echo: my name is Ada');
@@ -150,7 +129,7 @@ describe('Slack over the HTTP Events API', () => {
     expect(reset.status).toBe(200);
     expect(JSON.stringify(await reset.json())).toMatch(/forgotten/);
 
-    const third = await directMessage('what is my name now?', dm);
+    const third = await directMessage('what is my name now?', dm, 'U2');
     await settled(bot.queue, third.jobId);
     expect(JSON.stringify(hf.chatRequests[2]?.messages)).not.toContain('Ada');
   });

@@ -1,16 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DM_CHANNEL_TYPES, THREAD_CHANNEL_TYPES } from '../../adapters/slack/normalize.ts';
-import { createSlackWebClient, SlackSurface } from '../../adapters/slack/surface.ts';
 import { slackAdapter } from '../../adapters/slack/index.ts';
 import { COMMANDS } from '../../src/commands/registry.ts';
-import type { ChatJob } from '../../src/jobs/chat-job.ts';
-import { createLogger } from '../../src/logger.ts';
+import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
+import { eventCallback, slashCommandPayload } from '../../fakes/slack/signing.ts';
+import { eventually, hfEnv, secrets, settled, slackSocketEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
-/** The scopes each Web API method the bot calls needs (https://api.slack.com/methods). */
+/**
+ * slack/manifest.json against what the running bot does: the real gateway and worker, in Socket
+ * Mode as the manifest says, are driven through every flow (mentions with a file, thread messages
+ * in public and private channels, a DM, each slash command, sentiment tags and an alert, an
+ * admin's /model), and the Web API methods, events and commands the Slack fake saw used are
+ * compared with the manifest both ways.
+ */
+
+/** The bot-token scopes each Web API method needs (https://api.slack.com/methods). */
 const METHOD_SCOPES: Record<string, string[]> = {
+  // App-level token (connections:write is an app-level scope, not a bot one).
+  'apps.connections.open': [],
   'auth.test': [],
   'chat.postMessage': ['chat:write'],
   'chat.update': ['chat:write'],
@@ -21,9 +30,9 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'conversations.history': ['channels:history', 'groups:history', 'im:history'],
   'reactions.add': ['reactions:write'],
   'reactions.remove': ['reactions:write'],
-  'files (download)': ['files:read'],
-  // The gateway's admin check for /model and /prompt.
   'users.info': ['users:read'],
+  // Downloading a shared file (url_private) is not a Web API method, but needs files:read.
+  'files (download)': ['files:read'],
 };
 /** The scopes that receiving each event needs. */
 const EVENT_SCOPES: Record<string, string> = {
@@ -31,6 +40,7 @@ const EVENT_SCOPES: Record<string, string> = {
   'message.im': 'im:history',
   'message.channels': 'channels:history',
   'message.groups': 'groups:history',
+  'message.mpim': 'mpim:history',
 };
 
 const manifest = z
@@ -41,85 +51,142 @@ const manifest = z
   })
   .parse(JSON.parse(readFileSync(new URL('../../slack/manifest.json', import.meta.url), 'utf8')));
 
+const PUBLIC = 'C0MANIFEST';
+const PRIVATE = 'G0MANIFEST';
+const GROUP_DM = 'G0MPIM';
+const DM = 'D0MANIFEST';
+const ALERTS = 'C0ALERTS';
+const ADMIN = 'U0WSADMIN';
+
+let hf: HfFake;
 let slack: SlackFake;
+let bot: RunningTestService;
+let sequence = 0;
+/** What the run showed the bot uses. */
+const seen = { events: new Set<string>(), commands: new Set<string>(), methods: new Set<string>() };
 
-beforeAll(async () => {
-  slack = await startSlackFake();
-});
+const nextTs = () => `${1_700_400_000 + (sequence += 1)}.000100`;
 
-afterAll(async () => {
-  await slack?.close();
-});
-
-/** Drives every outbound path of the Slack surface against the fake and returns the methods it called. */
-async function methodsTheSurfaceCalls(): Promise<Set<string>> {
-  const slackConfig = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 'secret', SLACK_API_URL: slack.apiUrl })!;
-  const surface = new SlackSurface(createSlackWebClient(slackConfig), { ...slackConfig, maxMessageChars: 500 }, createLogger({ level: 'silent' }));
-  const root = slack.seedMessage({ channel: 'C1', user: 'U1', text: 'help' });
-  const job: ChatJob = {
-    v: 1,
-    id: 'slack-ev-1',
-    platform: 'slack',
-    kind: 'mention',
-    workspaceId: 'T1',
-    channelId: 'C1',
-    threadId: root,
-    userId: 'U1',
-    messageId: root,
-    text: 'help',
-    receivedAt: Date.now(),
-    reply: { channelId: 'C1', threadId: root },
-    fetchThreadContext: true,
-    attachments: [],
-    progress: { messageIds: [], loadingWaitMs: 0, rateLimitWaitMs: 0 },
-  };
-  await surface.verify();
-  const reply = await surface.openReply(job, async () => undefined);
-  await reply.render('word '.repeat(300), false);
-  await reply.render('short now', true);
-  await surface.conversationContext(job);
-  // A resumed command looks for its own orphaned placeholder in the channel.
-  await surface.openReply({ ...job, kind: 'command', threadId: undefined, reply: { channelId: 'C1' } }, async () => undefined, { mayHavePosted: true });
-  await surface.notice({ workspaceId: 'T1', channelId: 'C1', userId: 'U1' }, 'user_rate_limited', 'slow down');
-  const ref = { workspaceId: 'T1', channelId: 'C1', messageId: root };
-  await surface.tagSentiment(ref, undefined, 'neutral');
-  await surface.tagSentiment(ref, 'neutral', 'negative');
-  // The gateway's own Web API call: who may change a channel's settings.
-  await createSlackWebClient(slackConfig).users.info({ user: 'U1' }).catch(() => undefined);
-  await surface.alertNegative('C2', ref, { label: 'negative', score: -0.5, trend: 'worsening', count: 2, counts: { positive: 0, neutral: 1, negative: 1 }, lastClassifier: 'lexicon', records: [], updatedAt: 0 });
-  const methods = new Set(slack.calls.map((call) => call.method));
-  // Downloading a message's files (url_private) is not a Web API method, but needs files:read.
-  if (typeof surface.download === 'function') methods.add('files (download)');
-  return methods;
+/** Delivers a message event over the socket; returns its job id (when it makes one). */
+async function deliver(event: { ts: string; channel: string; user: string; text: string; thread_ts?: string } & Record<string, unknown>): Promise<string> {
+  const eventId = `EvMan${sequence}`;
+  // What Slack would hold: the message itself, so the bot can tag it and link to it.
+  slack.seedMessage({ channel: event.channel, user: event.user, text: event.text, ts: event.ts, ...(event.thread_ts ? { thread_ts: event.thread_ts } : {}) });
+  await slack.sendEnvelope('events_api', eventCallback({ event_ts: event.ts, ...event }, { eventId }));
+  return `slack-ev-${eventId}`;
 }
 
-describe('slack/manifest.json', () => {
-  it('subscribes to exactly the events the gateway handles', () => {
-    // Slack names message events by conversation type: im → message.im, channel → message.channels, …
-    const eventFor = { im: 'message.im', channel: 'message.channels', group: 'message.groups' } as const;
-    const handled = ['app_mention', ...[...DM_CHANNEL_TYPES, ...THREAD_CHANNEL_TYPES].map((type) => eventFor[type])];
-    expect(manifest.settings.event_subscriptions.bot_events.sort()).toEqual(handled.sort());
+/** A mention that starts a thread the bot answers in; resolves once it has. */
+async function mention(channel: string, text: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const ts = nextTs();
+  const job = await deliver({ type: 'app_mention', user: 'U0PERSON', text: `<@${slack.botUserId}> ${text}`, ts, channel, ...extra });
+  expect(await settled(bot.queue, job)).toBe('completed');
+  return ts;
+}
+
+/** A thread reply without a mention (Slack's message.channels / .groups / .mpim); true when the bot scored it. */
+async function threadMessage(channelType: string, channel: string, root: string, text: string): Promise<boolean> {
+  await deliver({ type: 'message', channel_type: channelType, user: 'U0PERSON', text, ts: nextTs(), channel, thread_ts: root });
+  const scored = () => hf.classifyRequests.some((request) => request.inputs === text);
+  // A message the bot ignores leaves no trace to wait for: give it the time a scored one takes.
+  await eventually(scored, `"${text}" to be scored`, 2_000).catch(() => undefined);
+  return scored();
+}
+
+/** A slash command over the socket; `acked` is false for a command the bot does not know (it goes unacked). */
+async function command(name: string, text: string, user = 'U0PERSON'): Promise<{ acked: boolean; jobId: string }> {
+  const triggerId = `${(sequence += 1)}.1`;
+  const payload = slashCommandPayload({ command: name, text, user_id: user, channel_id: PUBLIC, response_url: slack.responseUrl(), trigger_id: triggerId });
+  const acked = await slack.sendEnvelope('slash_commands', payload, { ackTimeoutMs: 3_000 }).then(
+    () => true,
+    () => false,
+  );
+  return { acked, jobId: `slack-cmd-${triggerId}` };
+}
+
+beforeAll(async () => {
+  hf = await startHfFake();
+  slack = await startSlackFake({ botToken: secrets.slackBotToken, appToken: secrets.slackAppToken });
+  slack.workspaceAdmins.add(ADMIN);
+  bot = await startTestService({
+    QUEUE_PREFIX: uniquePrefix('manifest'),
+    ...hfEnv(hf),
+    ...slackSocketEnv(slack),
+    SENTIMENT_ALERT_CHANNEL: ALERTS,
+    USER_RATE_LIMIT: '0',
+  });
+  await slack.socketConnected();
+
+  // A mention with a file the worker downloads, then the thread turning negative: tags and an alert.
+  const notes = slack.hostFile('notes.txt', Buffer.from('step 3 failed: out of memory'), 'text/plain');
+  const thread = await mention(PUBLIC, 'what do my notes say?', { subtype: 'file_share', files: [notes] });
+  if (slack.botReplies(PUBLIC, thread).length > 0) seen.events.add('app_mention');
+  if (await threadMessage('channel', PUBLIC, thread, 'it is broken and terrible, I hate this')) seen.events.add('message.channels');
+  await eventually(() => slack.messages(ALERTS).length > 0, 'the negative-turn alert');
+
+  const privateThread = await mention(PRIVATE, 'hello from a private channel');
+  if (await threadMessage('group', PRIVATE, privateThread, 'thanks, that is great')) seen.events.add('message.groups');
+  const groupDmThread = await mention(GROUP_DM, 'hello from a group DM');
+  if (await threadMessage('mpim', GROUP_DM, groupDmThread, 'a group DM reply, awful')) seen.events.add('message.mpim');
+
+  const dm = await deliver({ type: 'message', channel_type: 'im', user: 'U0PERSON', text: 'hello in a DM', ts: nextTs(), channel: DM });
+  expect(await settled(bot.queue, dm)).toBe('completed');
+  if (slack.botReplies(DM).length > 0) seen.events.add('message.im');
+
+  // Each command the manifest declares or the gateway is configured with; the admin's /model
+  // makes the gateway ask users.info whether they are a workspace admin.
+  const { commands: registered } = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })!;
+  const commandName = (name: string) => registered[name] ?? `/${name}`;
+  const arguments_: Record<string, [string, string?]> = {
+    [registered.ask]: ['what is a manifest?'],
+    [commandName('model')]: ['Qwen/Qwen2.5-72B-Instruct', ADMIN],
+    [commandName('prompt')]: ['Answer briefly.', ADMIN],
+  };
+  const candidates = new Set([
+    ...manifest.features.slash_commands.map((entry) => entry.command),
+    registered.ask,
+    ...COMMANDS.map(({ name }) => commandName(name)),
+  ]);
+  for (const name of candidates) {
+    const [text, user] = arguments_[name] ?? [''];
+    const { acked, jobId } = await command(name, text, user);
+    if (acked) seen.commands.add(name);
+    // Let the /ask answer finish, so every call it makes is counted.
+    if (acked && name === registered.ask) expect(await settled(bot.queue, jobId)).toBe('completed');
+  }
+
+  for (const call of slack.calls) seen.methods.add(call.method);
+  if (slack.fileDownloads.some((download) => download.authorized)) seen.methods.add('files (download)');
+}, 90_000);
+
+afterAll(async () => {
+  await bot?.stop();
+  await Promise.all([slack?.close(), hf?.close()]);
+});
+
+describe('slack/manifest.json against what the bot does', () => {
+  it('subscribes to exactly the events the bot acts on', () => {
+    expect([...seen.events].sort()).toEqual([...manifest.settings.event_subscriptions.bot_events].sort());
   });
 
-  it('declares exactly the slash commands the gateway registers by default', () => {
-    const slack = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })!;
-    const registered = [slack.commands.ask, ...COMMANDS.map(({ name }) => slack.commands[name] ?? `/${name}`)];
-    expect(manifest.features.slash_commands.map((command) => command.command).sort()).toEqual(registered.sort());
+  it('declares exactly the slash commands the bot answers', () => {
+    expect([...seen.commands].sort()).toEqual(manifest.features.slash_commands.map((entry) => entry.command).sort());
   });
 
-  it('asks for exactly the scopes the code uses', async () => {
-    const methods = await methodsTheSurfaceCalls();
-    const unknown = [...methods].filter((method) => !(method in METHOD_SCOPES));
+  it('asks for exactly the scopes of the methods the bot called and the events it receives', () => {
+    const unknown = [...seen.methods].filter((method) => !(method in METHOD_SCOPES));
     expect(unknown, 'a new Web API method: add its scopes to METHOD_SCOPES and the manifest').toEqual([]);
+    // The flows above reach these; a method no longer called drops its scope from what is needed.
+    expect([...seen.methods]).toEqual(expect.arrayContaining(['chat.postMessage', 'chat.update', 'reactions.add', 'users.info', 'files (download)']));
     const needed = new Set([
-      ...[...methods].flatMap((method) => METHOD_SCOPES[method] ?? []),
-      ...manifest.settings.event_subscriptions.bot_events.map((event) => EVENT_SCOPES[event] ?? `unknown event ${event}`),
-      'commands',
+      ...[...seen.methods].flatMap((method) => METHOD_SCOPES[method] ?? []),
+      ...[...seen.events].map((event) => EVENT_SCOPES[event] ?? `unknown event ${event}`),
+      ...(seen.commands.size > 0 ? ['commands'] : []),
     ]);
-    expect(manifest.oauth_config.scopes.bot.sort()).toEqual([...needed].sort());
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
   });
 
-  it('runs in Socket Mode (the HTTP variant is in the README)', () => {
+  it('runs in Socket Mode, as this test does (the HTTP variant is in the README)', () => {
     expect(manifest.settings.socket_mode_enabled).toBe(true);
   });
 });

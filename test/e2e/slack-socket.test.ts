@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
 import { eventCallback } from '../../fakes/slack/signing.ts';
-import { hfEnv, secrets, settled, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
+import { hfEnv, secrets, settled, slackSocketEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 const CHANNEL = 'C0SOCKET';
 
@@ -16,10 +16,7 @@ beforeAll(async () => {
   bot = await startTestService({
     QUEUE_PREFIX: uniquePrefix('slack-socket'),
     ...hfEnv(hf),
-    SLACK_BOT_TOKEN: secrets.slackBotToken,
-    SLACK_APP_TOKEN: secrets.slackAppToken,
-    SLACK_API_URL: slack.apiUrl,
-    SLACK_EDIT_INTERVAL_MS: '100',
+    ...slackSocketEnv(slack),
     SLACK_ASK_COMMAND: '/hf-ask',
   });
   await slack.socketConnected();

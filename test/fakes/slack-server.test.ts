@@ -222,6 +222,26 @@ describe('raw HTTP against the fake', () => {
     expect((await post({ text: 'six' })).status).toBe(404);
     expect(fake.responseUrlPosts).toHaveLength(5);
   });
+
+  it('serves a hosted file to the bot token only, and records every download', async () => {
+    const file = fake.hostFile('notes.txt', Buffer.from('hello file'), 'text/plain');
+    expect(file).toMatchObject({ name: 'notes.txt', mimetype: 'text/plain', size: 10 });
+    const withToken = await fetch(file.url_private_download, { headers: { authorization: `Bearer ${fake.botToken}` } });
+    expect(withToken.status).toBe(200);
+    expect(withToken.headers.get('content-type')).toBe('text/plain');
+    expect(await withToken.text()).toBe('hello file');
+    expect((await fetch(file.url_private, { headers: { authorization: 'Bearer xoxb-someone-else' } })).status).toBe(403);
+    expect(fake.fileDownloads.map((download) => download.authorized)).toEqual([true, false]);
+  });
+
+  it('seeds a person’s message posted to /fake/messages, and rejects a body without one', async () => {
+    const seed = (body: object) =>
+      fetch(new URL('/fake/messages', fake.apiUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const seeded = await seed({ channel: CHANNEL, user: HUMAN, text: 'from another process', ts: '1700009999.000100' });
+    expect(await seeded.json()).toEqual({ ok: true, ts: '1700009999.000100' });
+    expect(fake.messages(CHANNEL)).toMatchObject([{ ts: '1700009999.000100', user: HUMAN, text: 'from another process' }]);
+    expect((await seed({ channel: CHANNEL })).status).toBe(400);
+  });
 });
 
 describe('Bolt in Socket Mode against the fake', () => {

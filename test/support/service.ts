@@ -34,6 +34,14 @@ export const slackEnv = (slack: { apiUrl: string }) => ({
   SLACK_EDIT_INTERVAL_MS: '100',
 });
 
+/** Points the service at the fake Slack in Socket Mode, with quick edits. */
+export const slackSocketEnv = (slack: { apiUrl: string }) => ({
+  SLACK_BOT_TOKEN: secrets.slackBotToken,
+  SLACK_APP_TOKEN: secrets.slackAppToken,
+  SLACK_API_URL: slack.apiUrl,
+  SLACK_EDIT_INTERVAL_MS: '100',
+});
+
 /** Points the service at the fake Discord, with quick edits. */
 export const discordEnv = (discord: { token: string; applicationId: string; api: string }) => ({
   DISCORD_TOKEN: discord.token,
