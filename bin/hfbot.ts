@@ -24,6 +24,10 @@ const SHUTDOWN_MARGIN_MS = 10_000;
 const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
 try {
   const service = await startService(config, adapters, logger);
+  // Plain lines for the person who just ran `npm start`, besides the JSON logs.
+  if (config.playground && config.roles.has('gateway')) {
+    process.stdout.write(`\nhfbot is running: http://localhost:${service.port}/\nPlayground: http://localhost:${service.port}/playground\n\n`);
+  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

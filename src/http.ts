@@ -4,6 +4,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express, { type Application, type RequestHandler } from 'express';
+import { landingPage, type LandingInfo } from './landing.ts';
 import type { Metrics } from './metrics.ts';
 import type { Readiness } from './readiness.ts';
 
@@ -31,6 +32,8 @@ export interface HttpAppOptions {
   metrics: Metrics;
   /** The dashboard is mounted only when a password is set. */
   admin: { password: string; queues: Queue[] } | undefined;
+  /** Shown at `/`. */
+  landing: Omit<LandingInfo, 'dashboardPath'>;
 }
 
 /**
@@ -40,6 +43,9 @@ export interface HttpAppOptions {
 export function createHttpApp(options: HttpAppOptions): Application {
   const http = express();
   http.disable('x-powered-by');
+  http.get('/', (_req, res) => {
+    res.type('html').send(landingPage({ ...options.landing, dashboardPath: options.admin ? ADMIN_PATH : undefined }));
+  });
   http.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });

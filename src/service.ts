@@ -25,7 +25,7 @@ import { SentimentStore } from './sentiment/store.ts';
 import { createSentimentWorker } from './sentiment/worker.ts';
 import { SurfaceRegistry } from './surface.ts';
 import { createChatWorker } from './worker/chat-worker.ts';
-import { startDemoModel } from './demo/demo-model.ts';
+import { DEMO_MODEL_ID, startDemoModel } from './demo/demo-model.ts';
 
 export interface Service {
   /** The HTTP server's address (PORT 0 picks a free one). */
@@ -33,6 +33,9 @@ export interface Service {
   /** Stops taking work, lets or hands back what is in progress, closes everything. */
   stop(): Promise<void>;
 }
+
+/** Where the playground adapter serves its page (adapters/playground). */
+const PLAYGROUND_PAGE = '/playground/';
 
 /** How often a worker whose platform credentials failed verification asks again. */
 const REVERIFY_MS = 30_000;
@@ -79,7 +82,9 @@ export async function startService(
     const history = new ConversationHistory(redis, keys, config.context);
     const replies = new ReplyIndex(redis, keys, config.context.ttlSeconds);
     const sentiment = new SentimentStore(redis, keys, config.sentiment.ttlSeconds);
-    const channelSettings = new ChannelSettingsStore(redis, keys, { model: config.hf.chatModel, systemPrompt: config.systemPrompt }, config.channels.file);
+    // No token, playground only: the offline demo model answers, under its own name.
+    const chatModel = config.playground?.demoModel ? DEMO_MODEL_ID : config.hf.chatModel;
+    const channelSettings = new ChannelSettingsStore(redis, keys, { model: chatModel, systemPrompt: config.systemPrompt }, config.channels.file);
 
     const enabled = platformAdapters.filter((adapter) => adapter.enabled(config));
     const surfaces = new SurfaceRegistry();
@@ -90,6 +95,14 @@ export async function startService(
       readiness,
       metrics,
       admin: config.adminPassword ? { password: config.adminPassword, queues } : undefined,
+      landing: {
+        roles: [...config.roles],
+        platforms: surfaces.platforms,
+        model: chatModel,
+        demoModel: config.playground?.demoModel === true,
+        sentiment: config.sentiment.enabled ? (config.hf.token ? `${config.hf.sentimentModel} on Hugging Face` : 'the built-in word list (lexicon)') : undefined,
+        playgroundPath: config.playground && config.roles.has('gateway') ? PLAYGROUND_PAGE : undefined,
+      },
     });
     // Closed last of the roles (stops run backwards): readiness and metrics answer while workers drain.
     let server: Server | undefined;
@@ -106,7 +119,7 @@ export async function startService(
         stops.push(() => demo.close());
         logger.warn('no HF_TOKEN: the playground answers with the offline demo model, not a real one');
       }
-      const hf = demo ? { ...config.hf, token: 'demo', baseUrl: demo.baseUrl, inferenceUrl: demo.inferenceUrl } : config.hf;
+      const hf = demo ? { ...config.hf, chatModel, token: 'demo', baseUrl: demo.baseUrl } : config.hf;
       const model = createHfChatModel({
         baseUrl: hf.baseUrl,
         token: hf.token ?? '',
@@ -146,7 +159,8 @@ export async function startService(
             {
               store: sentiment,
               surfaces,
-              classify: hf.token
+              // The demo has no sentiment model: the lexicon scores, and /sentiment says so.
+              classify: hf.token && !demo
                 ? createHfClassifier({ inferenceUrl: hf.inferenceUrl, model: hf.sentimentModel, token: hf.token, timeoutMs: hf.timeoutMs })
                 : undefined,
               alertChannels: config.sentiment.alertChannels,

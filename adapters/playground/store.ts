@@ -85,6 +85,14 @@ export class PlaygroundStore {
     return found.filter((message): message is PlaygroundMessage => message !== undefined && !message.deleted);
   }
 
+  /** Replies per root message, as the page shows them: notices only one person sees are not counted. */
+  async replyCounts(channel: PlaygroundChannel, roots: PlaygroundMessage[]): Promise<Record<string, number>> {
+    const counts = await Promise.all(
+      roots.map(async (root) => [root.id, (await this.list(channel, root.id)).filter((message) => message.threadId && !message.ephemeral).length] as const),
+    );
+    return Object.fromEntries(counts.filter(([, count]) => count > 0));
+  }
+
   async #publish(message: PlaygroundMessage): Promise<void> {
     await this.#redis.publish(this.eventsChannel, JSON.stringify(message));
   }

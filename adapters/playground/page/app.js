@@ -72,7 +72,8 @@ function listFor(message) {
 function upsert(message) {
   const known = state.messages.has(message.id);
   state.messages.set(message.id, message);
-  if (message.threadId && !known) {
+  // A reply, as the platforms count them: notices only you can see are not part of the thread.
+  if (message.threadId && !known && !message.ephemeral) {
     state.replyCounts.set(message.threadId, (state.replyCounts.get(message.threadId) ?? 0) + 1);
     const root = state.messages.get(message.threadId);
     if (root) upsert(root);
@@ -91,7 +92,8 @@ function upsert(message) {
 
 async function load(list, channel, thread) {
   const query = new URLSearchParams({ channel, ...(thread ? { thread } : {}) });
-  const { messages } = await (await fetch(`${API}/messages?${query}`)).json();
+  const { messages, replyCounts } = await (await fetch(`${API}/messages?${query}`)).json();
+  for (const [id, count] of Object.entries(replyCounts ?? {})) state.replyCounts.set(id, count);
   list.replaceChildren();
   for (const message of messages) {
     state.messages.set(message.id, message);
@@ -121,35 +123,51 @@ async function openThread(id) {
 function closeThread() {
   state.thread = undefined;
   $('thread').hidden = true;
+  $('thread-messages').replaceChildren();
+  $('thread-error').textContent = '';
   document.querySelector('.layout').classList.remove('with-thread');
 }
 
-async function send(textarea, threadId) {
-  const text = textarea.value.trim();
-  if (!text) return;
-  $('composer-error').textContent = '';
-  const response = await fetch(`${API}/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ channel: state.channel, ...(threadId ? { threadId } : {}), text }),
-  });
-  if (!response.ok) {
-    $('composer-error').textContent = (await response.json().catch(() => ({}))).error ?? `Not sent (HTTP ${response.status})`;
+/** Sends a composer's text; `inThread` composers send nothing once their thread is closed. */
+async function send(composer) {
+  const text = composer.textarea.value.trim();
+  const threadId = composer.inThread ? state.thread : undefined;
+  if (!text || (composer.inThread && !threadId)) return;
+  composer.error.textContent = '';
+  // Cleared at once, so what is typed next is never wiped by this send finishing; put back if not sent.
+  composer.textarea.value = '';
+  const fail = (message) => {
+    composer.error.textContent = message;
+    if (!composer.textarea.value) composer.textarea.value = text;
+  };
+  let response;
+  try {
+    response = await fetch(`${API}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: state.channel, ...(threadId ? { threadId } : {}), text }),
+    });
+  } catch {
+    fail('Not sent: the service did not answer. Is it still running?');
     return;
   }
-  textarea.value = '';
+  if (!response.ok) fail((await response.json().catch(() => ({}))).error ?? `Not sent (HTTP ${response.status})`);
 }
 
-function wireComposer(form, textarea, threadOf) {
-  form.addEventListener('submit', (event) => {
+function wireComposer(composer) {
+  composer.form.addEventListener('submit', (event) => {
     event.preventDefault();
-    send(textarea, threadOf());
+    send(composer);
   });
-  textarea.addEventListener('keydown', (event) => {
+  composer.textarea.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
-      send(textarea, threadOf());
+      send(composer);
     }
+  });
+  // An error is about what was sent: editing or clearing the box clears it.
+  composer.textarea.addEventListener('input', () => {
+    composer.error.textContent = '';
   });
 }
 
@@ -164,8 +182,8 @@ async function start() {
   }
   for (const button of document.querySelectorAll('nav button')) button.addEventListener('click', () => showChannel(button.dataset.channel));
   $('close-thread').addEventListener('click', closeThread);
-  wireComposer($('composer'), $('composer-text'), () => undefined);
-  wireComposer($('thread-composer'), $('thread-text'), () => state.thread);
+  wireComposer({ form: $('composer'), textarea: $('composer-text'), error: $('composer-error'), inThread: false });
+  wireComposer({ form: $('thread-composer'), textarea: $('thread-text'), error: $('thread-error'), inThread: true });
   const events = new EventSource(`${API}/events`);
   events.onmessage = (event) => upsert(JSON.parse(event.data));
   await showChannel('general');
