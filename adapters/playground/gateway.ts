@@ -95,7 +95,7 @@ export async function startPlaygroundGateway(context: GatewayContext, store: Pla
     const channel = PLAYGROUND_CHANNELS.find((name) => name === req.query.channel) ?? 'general';
     const thread = typeof req.query.thread === 'string' && /^m\d+$/.test(req.query.thread) ? req.query.thread : undefined;
     const messages = await store.list(channel, thread);
-    res.json({ messages, ...(thread ? {} : { replyCounts: await store.replyCounts(channel, messages) }) });
+    res.json({ messages, ...(thread ? {} : { replies: await store.replies(channel, messages) }) });
   });
   router.get('/api/events', (req, res) => {
     res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' }).flushHeaders();

@@ -85,12 +85,12 @@ export class PlaygroundStore {
     return found.filter((message): message is PlaygroundMessage => message !== undefined && !message.deleted);
   }
 
-  /** Replies per root message, as the page shows them: notices only one person sees are not counted. */
-  async replyCounts(channel: PlaygroundChannel, roots: PlaygroundMessage[]): Promise<Record<string, number>> {
-    const counts = await Promise.all(
-      roots.map(async (root) => [root.id, (await this.list(channel, root.id)).filter((message) => message.threadId && !message.ephemeral).length] as const),
+  /** The replies' ids per root message: notices only one person sees are not replies. */
+  async replies(channel: PlaygroundChannel, roots: PlaygroundMessage[]): Promise<Record<string, string[]>> {
+    const replies = await Promise.all(
+      roots.map(async (root) => [root.id, (await this.list(channel, root.id)).filter((message) => message.threadId && !message.ephemeral).map((message) => message.id)] as const),
     );
-    return Object.fromEntries(counts.filter(([, count]) => count > 0));
+    return Object.fromEntries(replies.filter(([, ids]) => ids.length > 0));
   }
 
   async #publish(message: PlaygroundMessage): Promise<void> {

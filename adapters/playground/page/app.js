@@ -5,7 +5,7 @@
 const API = 'api';
 const TAG_EMOJI = { positive: '🟢', neutral: '⚪', negative: '🔴' };
 
-const state = { info: undefined, channel: 'general', thread: undefined, messages: new Map(), replyCounts: new Map() };
+const state = { info: undefined, channel: 'general', thread: undefined, messages: new Map(), replies: new Map() };
 const $ = (id) => document.getElementById(id);
 
 /** Escaped HTML of a little Markdown: code blocks, inline code, bold, italics, links, quotes. */
@@ -52,7 +52,7 @@ function messageElement(message) {
   body.innerHTML = renderMarkdown(message.text);
   item.append(meta, body);
   if (message.channel === 'general' && !message.threadId && !message.ephemeral) {
-    const count = state.replyCounts.get(message.id) ?? 0;
+    const count = state.replies.get(message.id)?.size ?? 0;
     const link = document.createElement('button');
     link.type = 'button';
     link.className = 'thread-link';
@@ -69,15 +69,24 @@ function listFor(message) {
   return $('messages');
 }
 
+/**
+ * Keeps a thread's replies, as the platforms count them (notices only you can see are not part of
+ * the thread), by id: the same reply seen again, streamed edits included, counts once.
+ */
+function countReply(message) {
+  if (!message.threadId || message.ephemeral) return;
+  const replies = state.replies.get(message.threadId) ?? new Set();
+  const before = replies.size;
+  if (message.deleted) replies.delete(message.id);
+  else replies.add(message.id);
+  state.replies.set(message.threadId, replies);
+  const root = state.messages.get(message.threadId);
+  if (root && replies.size !== before) upsert(root);
+}
+
 function upsert(message) {
-  const known = state.messages.has(message.id);
   state.messages.set(message.id, message);
-  // A reply, as the platforms count them: notices only you can see are not part of the thread.
-  if (message.threadId && !known && !message.ephemeral) {
-    state.replyCounts.set(message.threadId, (state.replyCounts.get(message.threadId) ?? 0) + 1);
-    const root = state.messages.get(message.threadId);
-    if (root) upsert(root);
-  }
+  countReply(message);
   for (const list of new Set([listFor(message), message.id === state.thread ? $('thread-messages') : undefined])) {
     if (!list) continue;
     const existing = list.querySelector(`[data-id="${message.id}"]`);
@@ -92,8 +101,8 @@ function upsert(message) {
 
 async function load(list, channel, thread) {
   const query = new URLSearchParams({ channel, ...(thread ? { thread } : {}) });
-  const { messages, replyCounts } = await (await fetch(`${API}/messages?${query}`)).json();
-  for (const [id, count] of Object.entries(replyCounts ?? {})) state.replyCounts.set(id, count);
+  const { messages, replies } = await (await fetch(`${API}/messages?${query}`)).json();
+  for (const [id, ids] of Object.entries(replies ?? {})) state.replies.set(id, new Set(ids));
   list.replaceChildren();
   for (const message of messages) {
     state.messages.set(message.id, message);
