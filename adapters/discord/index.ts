@@ -7,6 +7,7 @@ export const discordAdapter = definePlatform({
   platform: 'discord',
   env: discordEnv,
   howToEnable: 'the DISCORD_* variables',
+  setup: { href: 'https://discord.com/developers/applications', label: 'Discord applications', what: 'where the Discord app is created (npm run register-commands prints its invite link)' },
   logRedaction: { paths: ['interactionToken', '*.interactionToken'] },
   // Discord ids (snowflakes) are digits alone.
   ownsId: (id) => /^\d+$/.test(id),

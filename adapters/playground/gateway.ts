@@ -67,7 +67,7 @@ export async function startPlaygroundGateway(
   const post = async (req: Request, res: Response) => {
     const parsed = composerInput.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json({ error: parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ') });
+      res.status(400).json({ error: parsed.error.issues.map((issue) => issue.message).join(' ') });
       return;
     }
     const input = parsed.data;
@@ -90,14 +90,16 @@ export async function startPlaygroundGateway(
   };
 
   const router = express.Router();
-  router.use(express.json({ limit: '64kb' }));
+  // Room for MAX_COMPOSER_CHARS characters of any script, escaped as JSON.
+  router.use(express.json({ limit: '512kb' }));
   router.get('/api/info', (_req, res) => {
     res.json({ ...info, user: PLAYGROUND_USER.name, channels: PLAYGROUND_CHANNELS });
   });
   router.get('/api/messages', async (req, res) => {
     const channel = PLAYGROUND_CHANNELS.find((name) => name === req.query.channel) ?? 'general';
     const thread = typeof req.query.thread === 'string' && /^m\d+$/.test(req.query.thread) ? req.query.thread : undefined;
-    res.json({ messages: await store.list(channel, thread) });
+    const messages = await store.list(channel, thread);
+    res.json({ messages, ...(thread ? {} : { replies: await store.replies(channel, messages) }) });
   });
   router.get('/api/events', (req, res) => {
     res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' }).flushHeaders();

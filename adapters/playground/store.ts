@@ -85,6 +85,14 @@ export class PlaygroundStore {
     return found.filter((message): message is PlaygroundMessage => message !== undefined && !message.deleted);
   }
 
+  /** The replies' ids per root message: notices only one person sees are not replies. */
+  async replies(channel: PlaygroundChannel, roots: PlaygroundMessage[]): Promise<Record<string, string[]>> {
+    const replies = await Promise.all(
+      roots.map(async (root) => [root.id, (await this.list(channel, root.id)).filter((message) => message.threadId && !message.ephemeral).map((message) => message.id)] as const),
+    );
+    return Object.fromEntries(replies.filter(([, ids]) => ids.length > 0));
+  }
+
   async #publish(message: PlaygroundMessage): Promise<void> {
     await this.#redis.publish(this.eventsChannel, JSON.stringify(message));
   }

@@ -7,6 +7,7 @@ export const slackAdapter = definePlatform({
   platform: 'slack',
   env: slackEnv,
   howToEnable: 'the SLACK_* variables',
+  setup: { href: 'https://api.slack.com/apps', label: 'Slack apps', what: 'where the Slack app is created (slack/manifest.json has its settings)' },
   logRedaction: {
     paths: ['botToken', '*.botToken', 'appToken', '*.appToken', 'signingSecret', '*.signingSecret', '*.headers["x-slack-signature"]'],
     patterns: [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g],
