@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response } from 'express';
 import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
 import { duplicateConnection } from '../../src/queue/redis.ts';
-import { askJobFor, chatJobFor, composerInput, parseSlashCommand, PLAYGROUND_USER, PLAYGROUND_WORKSPACE, sentimentObservationFor, type ComposerInput } from './inbound.ts';
+import { askJobFor, chatJobFor, composerInput, parseSlashCommand, stopInput, PLAYGROUND_USER, PLAYGROUND_WORKSPACE, sentimentObservationFor, type ComposerInput } from './inbound.ts';
 import { PLAYGROUND_CHANNELS, type PlaygroundStore } from './store.ts';
 
 export const PLAYGROUND_PATH = '/playground';
@@ -110,6 +110,17 @@ export async function startPlaygroundGateway(
       clearInterval(keepAlive);
       feeds.delete(res);
     });
+  });
+  // Stop: the same core path as a platform's stop button; any worker holding the job stops it.
+  router.post('/api/stop', async (req, res) => {
+    const messageId = stopInput.safeParse(req.body);
+    const answering = messageId.success ? (await store.get(messageId.data.messageId))?.answering : undefined;
+    if (!answering) {
+      res.status(409).json({ error: 'That answer is already finished.' });
+      return;
+    }
+    await context.controls.stopAnswer(answering);
+    res.status(202).json({ ok: true });
   });
   router.post('/api/messages', (req, res) => {
     post(req, res).catch((err: unknown) => {

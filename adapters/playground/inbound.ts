@@ -29,6 +29,9 @@ export const composerInput = z.object({
 });
 export type ComposerInput = z.infer<typeof composerInput>;
 
+/** The page's Stop button: the bot message whose answer should stop. */
+export const stopInput = z.object({ messageId: z.string().regex(/^m\d+$/) });
+
 export interface SlashCommand {
   /** Lowercased, without the slash. */
   name: string;

@@ -20,6 +20,8 @@ export const playgroundMessageSchema = z.object({
   ephemeral: z.boolean().optional(),
   /** Written by the offline demo model, not a real one. */
   demo: z.boolean().optional(),
+  /** The job still writing this message (its answer is not final): the page offers to stop it. */
+  answering: z.string().optional(),
   deleted: z.boolean().optional(),
 });
 export type PlaygroundMessage = z.infer<typeof playgroundMessageSchema>;
@@ -62,7 +64,7 @@ export class PlaygroundStore {
     return message;
   }
 
-  async update(id: string, patch: Partial<Pick<PlaygroundMessage, 'text' | 'tag' | 'deleted'>>): Promise<PlaygroundMessage | undefined> {
+  async update(id: string, patch: Partial<Pick<PlaygroundMessage, 'text' | 'tag' | 'deleted' | 'answering'>>): Promise<PlaygroundMessage | undefined> {
     const message = await this.get(id);
     if (!message) return undefined;
     const updated: PlaygroundMessage = { ...message, ...patch, ...(patch.text === undefined ? {} : { editedAt: Date.now() }) };

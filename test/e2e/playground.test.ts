@@ -160,6 +160,31 @@ describe.skipIf(!haveChromium)('playground in a real browser', () => {
     await page.close();
   }, 30_000);
 
+  it('stops an answer mid-stream with its Stop button: the text stays with a mark, the model is cut off, the next message is answered', async () => {
+    hf.enqueueChat({ kind: 'stream', text: 'Once upon a time there was a queue that never lost a message. '.repeat(8), firstTokenDelayMs: 50, tokenDelayMs: 80 });
+    const page = await openPlayground(live);
+    await page.click('nav button[data-channel="dm"]');
+    await say(page, '#composer-text', 'tell me a long story');
+    const reply = page.locator('#messages li.bot').last();
+    const stop = reply.locator('button.stop');
+    await eventually(async () => (await reply.locator('.body').innerText()).includes('Once upon a time') && (await stop.count()) === 1, 'the answer to stream with a Stop button');
+    await shot(page, '6-before-stop');
+    await stop.focus();
+    await page.keyboard.press('Enter');
+    await eventually(async () => (await reply.locator('.body').innerText()).endsWith('⏹ Stopped.'), 'the stopped mark', 5_000);
+    expect(await stop.count()).toBe(0);
+    const stoppedAt = await reply.locator('.body').innerText();
+    await page.waitForTimeout(800);
+    expect(await reply.locator('.body').innerText()).toBe(stoppedAt);
+    expect(stoppedAt.length).toBeLessThan('Once upon a time there was a queue that never lost a message. '.repeat(8).length);
+    await eventually(() => hf.activeStreams === 0, 'the model request to be closed');
+    await shot(page, '7-stopped');
+
+    await say(page, '#composer-text', 'and now a short one');
+    await eventually(async () => (await page.locator('#messages li.bot').last().innerText()).includes('Echo: and now a short one'), 'the next answer');
+    await page.close();
+  }, 30_000);
+
   it('shows the thread’s sentiment tag, and the change when it turns negative', async () => {
     const page = await openPlayground(live);
     await say(page, '#composer-text', '@bot can you help me with the deploy?');

@@ -51,6 +51,20 @@ function messageElement(message) {
   body.className = 'body';
   body.innerHTML = renderMarkdown(message.text);
   item.append(meta, body);
+  if (message.answering) {
+    const stop = document.createElement('button');
+    stop.type = 'button';
+    stop.className = 'stop';
+    stop.textContent = '⏹ Stop';
+    stop.setAttribute('aria-label', 'Stop this answer');
+    stop.addEventListener('click', () => {
+      stop.disabled = true;
+      fetch(`${API}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messageId: message.id }) }).catch(() => {
+        stop.disabled = false;
+      });
+    });
+    item.append(stop);
+  }
   if (message.channel === 'general' && !message.threadId && !message.ephemeral) {
     const count = state.replies.get(message.id)?.size ?? 0;
     const link = document.createElement('button');
