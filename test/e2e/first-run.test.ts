@@ -35,7 +35,7 @@ describe('npm start with no credentials at all', () => {
     });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const port = await eventually(() => /^Playground: http:\/\/localhost:(\d+)\/playground$/m.exec(output)?.[1], 'the playground line', 20_000);
+    const port = await eventually(() => /^Playground: http:\/\/localhost:(\d+)\/playground\/$/m.exec(output)?.[1], 'the playground line', 20_000);
     baseUrl = `http://127.0.0.1:${port}`;
   }, 30_000);
 

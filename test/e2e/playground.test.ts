@@ -171,7 +171,7 @@ describe.skipIf(!haveChromium)('playground in a real browser', () => {
     await shot(page, '6-before-stop');
     await stop.focus();
     await page.keyboard.press('Enter');
-    await eventually(async () => (await reply.locator('.body').innerText()).endsWith('⏹ Stopped.'), 'the stopped mark', 5_000);
+    await eventually(async () => (await reply.locator('.body').innerText()).endsWith('⏹ Stopped.'), 'the stopped mark');
     expect(await stop.count()).toBe(0);
     const stoppedAt = await reply.locator('.body').innerText();
     await page.waitForTimeout(800);
