@@ -25,6 +25,7 @@ import { listenOnLoopback } from '../http.ts';
 import { Actors } from './actors.ts';
 import { Commands } from './commands.ts';
 import { Gateway } from './gateway.ts';
+import { HttpDeliveries } from './http-delivery.ts';
 import { Interactions } from './interactions.ts';
 import { Messaging } from './messaging.ts';
 import { Rest } from './rest.ts';
@@ -43,7 +44,9 @@ export async function startDiscordFake(opts: DiscordFakeOptions = {}): Promise<D
   const messaging = new Messaging(state, views, gateway);
   const interactions = new Interactions(state, views, gateway, messaging);
   const rest = new Rest(state, new Routes(state, views, messaging, new Commands(state), interactions).build());
-  const actors = new Actors(state, views, gateway, messaging);
+  const http = new HttpDeliveries(interactions, { endpoint: opts.interactionsEndpoint, signingKey: opts.signingKey });
+  const actors = new Actors(state, views, gateway, messaging, http);
+  const edits = { route: /^\/(channels\/\d+|webhooks\/\d+\/[^/]+)\/messages\/[^/]+$/ };
 
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => rest.handle(req, res));
@@ -122,6 +125,19 @@ export async function startDiscordFake(opts: DiscordFakeOptions = {}): Promise<D
     invalidateSession: (resumable) => gateway.invalidateSession(resumable),
     messageCreate: (input) => actors.messageCreate(input),
     interactionCreate: (input) => actors.interactionCreate(input),
+    componentInteraction: (input) => actors.componentInteraction(input),
+    get interactionsEndpoint() {
+      return http.endpoint;
+    },
+    set interactionsEndpoint(url: string | undefined) {
+      http.endpoint = url;
+    },
+    publicKey: http.publicKey,
+    signedPost: (body, options) => http.signedPost(body, options),
+    createThread: (input) => actors.createThread(input),
+    forumTags: (forumId) => [...(state.requireChannel(forumId).availableTags ?? [])],
+    appliedTags: (threadId) => [...(state.requireChannel(threadId).appliedTags ?? [])],
+    rateLimitEdits: (times, retryAfterSec = 0.2) => rest.failNext({ method: 'PATCH', ...edits }, { status: 429, retryAfterSec }, times),
     dmChannel: (userId, options) => actors.dmChannel(userId, options),
   };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ChatTurn } from '../llm/hf-chat.ts';
 import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 
-const storedTurn = z.object({ role: z.enum(['user', 'assistant']), content: z.string() });
+const storedTurn = z.object({ role: z.enum(['user', 'assistant']), content: z.string(), job: z.string().optional() });
 
 /**
  * Appends a finished exchange exactly once per job: a job re-run after its completion was lost
@@ -60,12 +60,15 @@ export class ConversationHistory {
     this.#limits = limits;
   }
 
-  async read(conversation: string): Promise<ChatTurn[]> {
+  /** The turns, oldest first; `before`: only those before the exchange that job wrote (an answer asked again). */
+  async read(conversation: string, options: { before?: string | undefined } = {}): Promise<ChatTurn[]> {
     const raw = await this.#redis.lrange(this.#keys.history(conversation), -this.#limits.maxTurns, -1);
-    return raw.flatMap((item) => {
+    const turns = raw.flatMap((item) => {
       const parsed = storedTurn.safeParse(JSON.parse(item));
       return parsed.success ? [parsed.data] : [];
     });
+    const end = options.before === undefined ? -1 : turns.findIndex((turn) => turn.job === options.before);
+    return (end === -1 ? turns : turns.slice(0, end)).map(({ role, content }) => ({ role, content }));
   }
 
   /**
