@@ -163,6 +163,34 @@ describe('Discord buttons', () => {
     expect(prompt.match(/pick a number/g)).toHaveLength(1);
   });
 
+  it('regenerates an /ask answer in its interaction response, and with the click’s own token once that one is too old', async () => {
+    const user = newUser();
+    const ask = discord.interactionCreate({ name: 'ask', options: [{ name: 'prompt', type: STRING_OPTION, value: 'a colour?' }], channelId: CHANNEL, userId: user });
+    const jobId = `discord-int-${ask.id}`;
+    await settled(bot.queue, jobId);
+    const response = discord.interactionResponses.get(ask.token)!;
+    const answerId = response.originalMessageId!;
+
+    hf.enqueueChat({ kind: 'stream', text: 'Teal.' });
+    const fresh = discord.componentInteraction({ messageId: answerId, customId: button(discord.message(answerId), 'regen')!, userId: user });
+    const freshJob = `${jobId}.r${fresh.id}`;
+    expect(await settled(bot.queue, freshJob)).toBe('completed');
+    expect(response.content).toBe('Teal.');
+    expect(discord.requests.some((request) => request.method === 'PATCH' && request.path.includes(fresh.token))).toBe(false);
+
+    // As if the answer were 20 minutes old: its interaction token can no longer be counted on.
+    const recordKey = `${bot.config.redis.prefix}:answer:${freshJob}`;
+    const record = JSON.parse((await bot.redis.get(recordKey))!) as { job: { receivedAt: number } };
+    record.job.receivedAt -= 20 * 60_000;
+    await bot.redis.set(recordKey, JSON.stringify(record), 'EX', 600);
+    hf.enqueueChat({ kind: 'stream', text: 'Coral.' });
+    const late = discord.componentInteraction({ messageId: answerId, customId: button(discord.message(answerId), 'regen')!, userId: user });
+    expect(await settled(bot.queue, `${jobId}.r${late.id}`)).toBe('completed');
+    expect(discord.message(answerId)?.content).toBe('Coral.');
+    expect(discord.requests.some((request) => request.method === 'PATCH' && request.path === `/webhooks/${discord.applicationId}/${late.token}/messages/@original`)).toBe(true);
+    expect(discord.botMessages(CHANNEL).filter((message) => message.interaction_token === ask.token || message.interaction_token === late.token)).toHaveLength(1);
+  });
+
   it('records 👍 / 👎 once per user and answer, and /sentiment reports it', async () => {
     const channel = discord.createThread({ parentId: CHANNEL, name: 'feedback' });
     const asker = newUser();
