@@ -311,13 +311,29 @@ export class DiscordSurface implements Surface {
     const parentId = 'parent_id' in thread ? thread.parent_id : undefined;
     if (!parentId) return this.#react(root, previous, next);
     const parent = (await discordCall(() => this.#rest.get(Routes.channel(parentId)))) as APIChannel;
-    if (parent.type !== ChannelType.GuildForum) return this.#react({ ...root, channelId: parentId }, previous, next);
+    if (parent.type !== ChannelType.GuildForum) return this.#react(await this.#threadStart(root, parentId), previous, next);
     const tagIds = this.#forumTagIds(parent);
     if (!tagIds) return this.#react(root, previous, next);
     const applied = 'applied_tags' in thread && Array.isArray(thread.applied_tags) ? thread.applied_tags : [];
     const labelTags = new Set(Object.values(tagIds));
     const kept = applied.filter((id) => !labelTags.has(id)).slice(0, MAX_FORUM_TAGS - 1);
     await discordCall(() => this.#rest.patch(Routes.channel(root.channelId), { body: { applied_tags: [...kept, tagIds[next]] } }));
+  }
+
+  /**
+   * A thread's first message: the message it was started from (in the parent channel, with the
+   * thread's id), or else the oldest message in the thread itself.
+   */
+  async #threadStart(root: MessageRef, parentId: string): Promise<MessageRef> {
+    try {
+      await this.#message(parentId, root.messageId);
+      return { ...root, channelId: parentId };
+    } catch (err) {
+      if (!(err instanceof ClassifiedError) || err.failure.kind !== 'fatal') throw err;
+    }
+    const query = new URLSearchParams({ after: '0', limit: '1' });
+    const [oldest] = (await discordCall(() => this.#rest.get(Routes.channelMessages(root.channelId), { query }))) as APIMessage[];
+    return oldest ? { ...root, messageId: oldest.id } : root;
   }
 
   /** The forum's tag ids for the three labels, when it has all three (names compared case-insensitively). */

@@ -69,7 +69,7 @@ describe('Discord threads and forums', () => {
   it('answers in a thread with its earlier messages as context, its own answers as assistant turns', async () => {
     const thread = discord.createThread({ parentId: CHANNEL, name: 'trip planning' });
     const [alice, bob] = [newUser(), newUser()];
-    discord.messageCreate({ channelId: thread, guildId: GUILD, authorId: alice, authorName: 'alice', content: 'I am flying to Lisbon on Friday' });
+    const opening = discord.messageCreate({ channelId: thread, guildId: GUILD, authorId: alice, authorName: 'alice', content: 'I am flying to Lisbon on Friday' });
     const first = mention('where is alice flying?', bob, thread);
     expect(await settled(bot.queue, first.jobId)).toBe('completed');
     expect(discord.botMessages(thread).map((message) => message.content)).toEqual(['Echo: where is alice flying?']);
@@ -81,6 +81,8 @@ describe('Discord threads and forums', () => {
     expect(prompt.map((turn) => turn.role)).toEqual(['system', 'user', 'user', 'assistant', 'user']);
     expect(prompt[3]).toEqual({ role: 'assistant', content: 'Echo: where is alice flying?' });
     expect(prompt.at(-1)?.content).toBe('and on which day?');
+    // The thread's sentiment shows on its first message (it was started from none in the channel).
+    await eventually(() => discord.reactions.some((reaction) => reaction.message_id === opening.id && reaction.emoji === '⚪'), 'the neutral tag on the thread’s first message');
   });
 
   it('answers a mention in a forum post in the post, and swaps the post’s sentiment tags, keeping its other tags', async () => {
