@@ -163,6 +163,10 @@ describe('Discord buttons', () => {
     expect(prompt).toContain('Eleven.');
     expect(prompt).not.toContain('Seven.');
     expect(prompt.match(/pick a number/g)).toHaveLength(1);
+    // The question asked again is not scored twice for the conversation's sentiment.
+    const classified = (text: string) => hf.classifyRequests.filter((request) => JSON.stringify(request.inputs).includes(text)).length;
+    await eventually(() => classified('which number was it?') === 1, 'the next message to be classified');
+    expect(classified('pick a number')).toBe(1);
   });
 
   it('regenerates an /ask answer in its interaction response, and with the click’s own token once that one is too old', async () => {
