@@ -52,8 +52,9 @@ export function mountHttpInteractions(http: Application, publicKeyHex: string, h
           res.status(204).end();
           return;
         }
+        // What follows (queueing, which edits the response) starts once the response is on its way.
+        res.once('finish', () => reply.after?.().catch((err: unknown) => logger.error({ err }, 'discord interaction follow-up failed')));
         res.json(reply.response);
-        reply.after?.().catch((err: unknown) => logger.error({ err }, 'discord interaction follow-up failed'));
       },
       (err: unknown) => {
         logger.error({ err }, 'discord HTTP interaction failed');

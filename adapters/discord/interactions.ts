@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { REST } from '@discordjs/rest';
 import {
   InteractionResponseType,
@@ -46,6 +47,9 @@ type InteractionPayload = z.infer<typeof interactionSchema>;
 const SEEN_TTL_SECONDS = 15 * 60;
 /** An answer given through an interaction can be edited with that interaction's token for 15 min; keep a margin. */
 const OWN_TOKEN_MAX_AGE_MS = 10 * 60_000;
+
+const TELL_ATTEMPTS = 3;
+const TELL_RETRY_MS = 500;
 
 /** The first answer to an interaction, and what to do once it has been sent. */
 export interface InteractionReply {
@@ -181,10 +185,21 @@ export class InteractionHandler {
 
   /** Queues the job; a refusal or a failure to queue is told in the interaction (privately for a button). */
   async #submit(job: NewChatJob, token: string, privately: boolean): Promise<void> {
-    const tell = (content: string) =>
+    const say = (content: string) =>
       privately
         ? this.#rest.post(Routes.webhook(this.#settings.applicationId, token), { auth: false, body: { content, flags: MessageFlags.Ephemeral, allowed_mentions: NO_PINGS } })
         : this.#rest.patch(Routes.webhookMessage(this.#settings.applicationId, token, '@original'), { auth: false, body: { content, allowed_mentions: NO_PINGS } });
+    // Over HTTP the first response may not have reached Discord yet: a refused telling is tried again.
+    const tell = async (content: string) => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await say(content);
+        } catch (err) {
+          if (attempt >= TELL_ATTEMPTS) throw err;
+          await sleep(TELL_RETRY_MS);
+        }
+      }
+    };
     try {
       const verdict = await this.#context.intake.submit(job);
       this.#context.logger.debug({ jobId: job.id, status: verdict.status }, 'discord interaction taken in');

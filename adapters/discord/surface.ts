@@ -59,6 +59,26 @@ async function discordCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+const UNKNOWN_WEBHOOK = 10015;
+/** How long after an interaction its webhook may still be missing because the first response is on its way. */
+const RESPONSE_IN_FLIGHT_MS = 60_000;
+
+/**
+ * A call on an interaction's webhook. Over HTTP interactions the first response travels in the
+ * HTTP answer, which can reach Discord after the worker's first edit: a young interaction's
+ * "Unknown Webhook" is retried rather than taken as an expired one.
+ */
+async function webhookCall<T>(call: () => Promise<T>, issuedAt: number): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof DiscordAPIError && err.code === UNKNOWN_WEBHOOK && Date.now() - issuedAt < RESPONSE_IN_FLIGHT_MS) {
+      throw new ClassifiedError({ kind: 'transient', detail: 'discord 404 10015: the interaction response is not there yet' }, { cause: err });
+    }
+    throw classifyDiscordError(err);
+  }
+}
+
 /** REST client for workers: no gateway connection; @discordjs/rest queues per rate-limit bucket. */
 export function createDiscordRest(config: Pick<DiscordSettings, 'token' | 'apiUrl'>): REST {
   return new REST({ version: '10', ...(config.apiUrl ? { api: config.apiUrl } : {}), timeout: 15_000 }).setToken(config.token);
@@ -120,33 +140,35 @@ const ORIGINAL = '@original';
  * A slash command: the deferred response is the first message, further ones are follow-ups, all
  * through the interaction's webhook. No bot token or gateway needed, so any worker can do it.
  */
-function interactionMessages(rest: REST, applicationId: string, token: string, componentsOf: ComponentsOf): ReplyTransport {
+function interactionMessages(rest: REST, applicationId: string, token: string, issuedAt: number, componentsOf: ComponentsOf): ReplyTransport {
   const webhook = { auth: false } as const;
   return {
     post: async (content, index) => {
       const components = componentsOf(index);
       const body = { content, allowed_mentions: NO_PINGS, ...(components ? { components } : {}) };
       if (index === 0) {
-        await discordCall(() => rest.patch(Routes.webhookMessage(applicationId, token, ORIGINAL), { ...webhook, body }));
+        await webhookCall(() => rest.patch(Routes.webhookMessage(applicationId, token, ORIGINAL), { ...webhook, body }), issuedAt);
         return ORIGINAL;
       }
-      const message = (await discordCall(() => rest.post(Routes.webhook(applicationId, token), { ...webhook, body }))) as APIMessage;
+      const message = (await webhookCall(() => rest.post(Routes.webhook(applicationId, token), { ...webhook, body }), issuedAt)) as APIMessage;
       return message.id;
     },
     edit: async (id, content, index) => {
       const components = componentsOf(index);
-      await discordCall(() =>
-        rest.patch(Routes.webhookMessage(applicationId, token, id), {
-          ...webhook,
-          body: { content, allowed_mentions: NO_PINGS, ...(components ? { components } : {}) },
-        }),
+      await webhookCall(
+        () =>
+          rest.patch(Routes.webhookMessage(applicationId, token, id), {
+            ...webhook,
+            body: { content, allowed_mentions: NO_PINGS, ...(components ? { components } : {}) },
+          }),
+        issuedAt,
       );
     },
     remove: async (id) => {
-      await discordCall(() => rest.delete(Routes.webhookMessage(applicationId, token, id), webhook));
+      await webhookCall(() => rest.delete(Routes.webhookMessage(applicationId, token, id), webhook), issuedAt);
     },
     setComponents: async (id, components) => {
-      await discordCall(() => rest.patch(Routes.webhookMessage(applicationId, token, id), { ...webhook, body: { components } }));
+      await webhookCall(() => rest.patch(Routes.webhookMessage(applicationId, token, id), { ...webhook, body: { components } }), issuedAt);
     },
   };
 }
@@ -228,7 +250,7 @@ export class DiscordSurface implements Surface {
     const token = interactionTokenOf(job.reply.via);
     const reply = new ButtonedReply(job);
     const messages = token
-      ? interactionMessages(this.#rest, this.#config.applicationId, token, reply.componentsOf)
+      ? interactionMessages(this.#rest, this.#config.applicationId, token, job.receivedAt, reply.componentsOf)
       : channelMessages(this.#rest, job, reply.componentsOf);
     const toChunks = (markdown: string) => splitMessage(neutralizeMentions(markdown, job.userId), DISCORD_MAX_MESSAGE_CHARS);
     const save = async (ids: string[]) => {

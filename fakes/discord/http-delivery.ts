@@ -18,6 +18,8 @@ export class HttpDeliveries {
   readonly #forger = generateKeyPairSync('ed25519').privateKey;
   readonly publicKey: string;
   endpoint: string | undefined;
+  /** How long Discord takes to act on an HTTP answer (meanwhile the webhook is unknown). */
+  answerDelayMs = 0;
 
   constructor(interactions: Interactions, options: { endpoint?: string | undefined; signingKey?: KeyObject | undefined }) {
     this.#interactions = interactions;
@@ -54,6 +56,7 @@ export class HttpDeliveries {
   /** POSTs an interaction and takes a 200 JSON answer as its initial response, as Discord does. */
   async deliver(rec: InteractionRecord, payload: Record<string, unknown>): Promise<HttpDelivery> {
     const delivery = await this.signedPost(JSON.stringify(payload));
+    if (this.answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.answerDelayMs));
     if (delivery.status === 200 && typeof asRecord(delivery.body).type === 'number') {
       try {
         this.#interactions.respond(rec, asRecord(delivery.body), []);

@@ -132,6 +132,12 @@ export async function startDiscordFake(opts: DiscordFakeOptions = {}): Promise<D
     set interactionsEndpoint(url: string | undefined) {
       http.endpoint = url;
     },
+    get httpAnswerDelayMs() {
+      return http.answerDelayMs;
+    },
+    set httpAnswerDelayMs(ms: number) {
+      http.answerDelayMs = ms;
+    },
     publicKey: http.publicKey,
     signedPost: (body, options) => http.signedPost(body, options),
     createThread: (input) => actors.createThread(input),

@@ -414,6 +414,8 @@ export interface DiscordFake {
   componentInteraction(input: ComponentInteractionInput & { deliver?: Delivery }): SentInteraction;
   /** The Interactions Endpoint URL (as set in the developer portal), or undefined for the gateway. */
   interactionsEndpoint: string | undefined;
+  /** How long the fake takes to act on an HTTP interaction's answer; until then its webhook is unknown (default 0). */
+  httpAnswerDelayMs: number;
   /** The public key (hex) matching the key the fake signs HTTP interactions with: DISCORD_PUBLIC_KEY. */
   readonly publicKey: string;
   /** POSTs `body` to the endpoint as Discord would, signed; `forge` signs with another key. */

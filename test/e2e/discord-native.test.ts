@@ -63,6 +63,7 @@ afterAll(async () => {
 beforeEach(() => {
   hf.reset();
   discord.interactionsEndpoint = undefined;
+  discord.httpAnswerDelayMs = 0;
 });
 
 describe('Discord threads and forums', () => {
@@ -252,6 +253,15 @@ describe('Discord HTTP interactions', () => {
     const up = discord.componentInteraction({ messageId: answer.id, customId: button(answer, 'up')!, userId: user });
     expect(await up.http).toMatchObject({ status: 200, body: { type: 4, data: { content: 'Thanks for the feedback.', flags: 64 } } });
   });
+
+  it('retries the first edit when Discord has not yet acted on the HTTP answer', async () => {
+    discord.interactionsEndpoint = endpoint();
+    discord.httpAnswerDelayMs = 400;
+    const ask = discord.interactionCreate({ name: 'ask', options: [{ name: 'prompt', type: STRING_OPTION, value: 'quick?' }], channelId: CHANNEL, userId: newUser() });
+    expect(await settled(bot.queue, `discord-int-${ask.id}`, 30_000)).toBe('completed');
+    expect(discord.interactionResponses.get(ask.token)?.content).toBe('Echo: quick?');
+    expect(discord.requests.some((request) => request.path.includes(ask.token) && request.status === 404)).toBe(true);
+  }, 40_000);
 
   it('handles an interaction delivered both ways once', async () => {
     discord.interactionsEndpoint = endpoint();
