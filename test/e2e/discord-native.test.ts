@@ -8,6 +8,7 @@ const CHANNEL = '300000000000000001';
 const FORUM = '300000000000000005';
 const STRING_OPTION = 3;
 const MANAGE_MESSAGES = 1n << 13n;
+const ADMIN = '419999999999999999';
 
 let hf: HfFake;
 let discord: DiscordFake;
@@ -50,6 +51,7 @@ beforeAll(async () => {
     ...hfEnv(hf),
     ...discordEnv(discord),
     DISCORD_PUBLIC_KEY: discord.publicKey,
+    ADMIN_USER_IDS: ADMIN,
   });
   await discord.ready();
 });
@@ -139,6 +141,10 @@ describe('Discord buttons', () => {
     const moderator = discord.componentInteraction({ messageId: answer.id, customId: regen, userId: newUser(), permissions: String(MANAGE_MESSAGES) });
     expect(await settled(bot.queue, `${jobId}.r${moderator.id}`)).toBe('completed');
     expect(discord.message(answer.id)?.content).toBe('A moderator asked again.');
+
+    const latest = discord.message(answer.id)!;
+    const byAdmin = discord.componentInteraction({ messageId: answer.id, customId: button(latest, 'regen')!, userId: ADMIN });
+    expect(await settled(bot.queue, `${jobId}.r${byAdmin.id}`)).toBe('completed');
   });
 
   it('Regenerate answers again in the same message, and the history keeps the new answer', async () => {
