@@ -83,11 +83,10 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
   };
 
   /** An interaction from the gateway: answered through its callback, then followed up. */
-  const onInteraction = async (payload: Record<string, unknown>) => {
+  const onInteraction = async (payload: unknown) => {
     const reply = await interactions.handle(payload);
     if (!reply) return;
-    const { id, token } = payload as { id: string; token: string };
-    await rest.post(Routes.interactionCallback(id, token), { auth: false, body: reply.response });
+    await rest.post(Routes.interactionCallback(reply.id, reply.token), { auth: false, body: reply.response });
     await reply.after?.();
   };
 
@@ -101,7 +100,7 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
   client.on(
     Events.Raw,
     guard('interaction', async (packet: GatewayDispatchPayload) => {
-      if (packet.t === 'INTERACTION_CREATE') await onInteraction(packet.d as unknown as Record<string, unknown>);
+      if (packet.t === 'INTERACTION_CREATE') await onInteraction(packet.d);
     }),
   );
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));

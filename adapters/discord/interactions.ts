@@ -57,6 +57,12 @@ export interface InteractionReply {
   after?: () => Promise<void>;
 }
 
+/** A reply, with the interaction it answers (its callback route needs both). */
+export interface HandledInteraction extends InteractionReply {
+  id: string;
+  token: string;
+}
+
 const ephemeral = (content: string): APIInteractionResponse => ({
   type: InteractionResponseType.ChannelMessageWithSource,
   data: { content, flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } },
@@ -91,13 +97,18 @@ export class InteractionHandler {
   }
 
   /** The reply to send, or undefined when the payload is not ours to answer (malformed, or already handled). */
-  async handle(raw: unknown): Promise<InteractionReply | undefined> {
+  async handle(raw: unknown): Promise<HandledInteraction | undefined> {
     const parsed = interactionSchema.safeParse(raw);
     if (!parsed.success) {
       this.#context.logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'ignoring a malformed discord interaction');
       return undefined;
     }
-    const interaction = parsed.data;
+    const { id, token } = parsed.data;
+    const reply = await this.#reply(parsed.data);
+    return reply && { ...reply, id, token };
+  }
+
+  async #reply(interaction: InteractionPayload): Promise<InteractionReply | undefined> {
     if (interaction.type === InteractionType.Ping) return { response: { type: InteractionResponseType.Pong } };
     if (!(await this.#firstDelivery(interaction.id))) return undefined;
     if (interaction.type === InteractionType.ApplicationCommand) return this.#command(interaction);
