@@ -13,11 +13,20 @@
  *   MessageContent intent the content is blanked except in DMs, mentions and the bot's own messages.
  * - Dispatches to a session whose socket dropped are buffered; a Resume replays them.
  *
- * Tests drive the "user" side with `messageCreate()`, `interactionCreate()` and `dispatch()`, and
- * assert on what the bot did through `messages()`, `interactionResponses`, `requests`, and so on.
+ * - Threads and forums: `createThread()` starts a thread or a forum post (THREAD_CREATE); a forum's
+ *   `available_tags` and a post's `applied_tags` (set with `PATCH /channels/:id`) are kept.
+ * - Button clicks (`componentInteraction()`): the click's `@original` is the clicked message.
+ * - HTTP interactions: with `interactionsEndpoint` set, interactions are POSTed there signed with
+ *   Ed25519 (`publicKey` is the matching DISCORD_PUBLIC_KEY) and the HTTP answer is the response.
+ * - `rateLimitEdits(n)` answers the next n message edits with 429 and `retry_after`.
+ *
+ * Tests drive the "user" side with `messageCreate()`, `interactionCreate()`, `componentInteraction()`
+ * and `dispatch()`, and assert on what the bot did through `messages()`, `interactionResponses`,
+ * `requests`, and so on.
  *
  * Parts: state.ts (the world), views.ts (JSON shapes), rest.ts + routes.ts (REST), messaging.ts,
- * interactions.ts, commands.ts, gateway.ts, actors.ts (the test side); this file wires them up.
+ * interactions.ts, http-delivery.ts, commands.ts, gateway.ts, actors.ts (the test side); this file
+ * wires them up.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
