@@ -15,13 +15,14 @@ export const discordAdapter = definePlatform({
   secrets: (e) => [e.DISCORD_TOKEN],
   create: (context, settings) => {
     const logger = context.logger.child({ platform: 'discord' });
-    const surface = new DiscordSurface(createDiscordRest(settings), settings, logger);
+    const rest = createDiscordRest(settings);
+    const surface = new DiscordSurface(rest, settings, logger);
     return {
       surface,
       // Loaded only in a gateway: a worker talks REST alone and never needs discord.js.
       startGateway: async (gatewayContext) => {
         const { startDiscordGateway } = await import('./gateway.ts');
-        return startDiscordGateway({ ...gatewayContext, logger }, settings, surface);
+        return startDiscordGateway({ ...gatewayContext, logger }, settings, surface, rest);
       },
     };
   },

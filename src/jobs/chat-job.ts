@@ -67,6 +67,8 @@ export const chatJobSchema = z.object({
   fetchThreadContext: z.boolean().default(false),
   /** Files on the user's message, read by the worker (text inlined, images to vision models). */
   attachments: z.array(attachmentSchema).max(10).default([]),
+  /** The job whose answer this one gives again (regenerate): its exchange in the history is replaced. */
+  replaces: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
   progress: progressSchema.default({ messageIds: [], loadingWaitMs: 0, rateLimitWaitMs: 0 }),
 });
 export type ChatJob = z.infer<typeof chatJobSchema>;

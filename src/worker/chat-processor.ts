@@ -239,7 +239,7 @@ export class ChatProcessor {
       await this.#deps.history.appendOnce(run.conversation, run.data.id, [
         { role: 'user', content: run.data.text },
         { role: 'assistant', content: partial },
-      ]);
+      ], run.data.replaces);
     }
     await this.#finishTurn(run);
     return { outcome: 'stopped', chars: partial.length, edits: 0, maxVisibleLagMs: 0 };

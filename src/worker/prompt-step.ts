@@ -75,7 +75,8 @@ async function readContext(
       log.warn({ err }, 'could not read the thread for context; using the stored history');
     }
   }
-  return history.read(conversation);
+  // An answer asked again sees the conversation as it was when the question was first asked.
+  return history.read(conversation, { before: job.replaces });
 }
 
 /** The message's files, read for the model: text inlined, images for a vision model, notes for the rest. */
