@@ -1,24 +1,15 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { copyFileSync } from 'node:fs';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
+import { ARTIFACTS, haveChromium, launchChromium } from '../support/browser.ts';
 import { eventually, secrets, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
-/** Debian's Chromium (apt-get install chromium); `.ci/run` installs it when missing. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Screenshots of every step, kept for people to look at (git-ignored). */
-const ARTIFACTS = new URL('../artifacts/', import.meta.url);
 /** The README's picture: `UPDATE_SCREENSHOTS=1 npx vitest run test/e2e/playground.test.ts` refreshes it. */
 const README_SCREENSHOT = new URL('../../docs/playground.png', import.meta.url);
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  const message = `Browser tests need Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`;
-  // CI installs it, so there a missing browser is a failure; on a laptop the suite says so and goes on.
-  if (process.env.CI) throw new Error(message);
-  process.stderr.write(`${message} Skipping the playground browser tests.\n`);
-}
+const browserTests = haveChromium('playground');
 
 let browser: Browser;
 let hf: HfFake;
@@ -92,14 +83,13 @@ async function paste(page: Page, selector: string, value: string): Promise<void>
   await page.keyboard.press('Enter');
 }
 
-describe.skipIf(!haveChromium)('playground in a real browser', () => {
+describe.skipIf(!browserTests)('playground in a real browser', () => {
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     hf = await startHfFake();
     const common = { PLAYGROUND_ENABLED: 'true', USER_RATE_LIMIT: '0' };
     live = await startTestService({ ...common, QUEUE_PREFIX: uniquePrefix('playground'), HF_TOKEN: secrets.hfToken, HF_BASE_URL: hf.baseUrl, HF_INFERENCE_URL: hf.inferenceUrl });
     demo = await startTestService({ ...common, QUEUE_PREFIX: uniquePrefix('playground-demo') });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
