@@ -51,7 +51,7 @@ export type AnswerOutcome =
  */
 export async function streamAnswer(request: AnswerRequest): Promise<AnswerOutcome> {
   const pacer = new EditPacer({
-    render: (text, final) => request.reply.render(text, final),
+    render: (text, final) => request.reply.render(text, final, final ? 'answer' : undefined),
     intervalMs: request.editIntervalMs,
     onRenderError: (err) => request.log.warn({ err }, 'an intermediate edit failed; the next one carries the text'),
   });
