@@ -10,14 +10,18 @@ import type { SentimentSummary } from './sentiment/store.ts';
  * twice is harmless, which is what lets a resumed job simply render again.
  */
 export interface ReplyHandle {
-  /** `end` says what a final render is: the answer itself (a surface may add rating buttons to it) or a notice. */
+  /** `end` says what the render is: the final answer (a surface may add rating buttons to it), a notice, a status. */
   render(markdown: string, final: boolean, end?: ReplyEnd): Promise<void>;
   /** Platform API calls this reply has made so far (posts, edits, deletes). */
   readonly apiCalls: number;
 }
 
-/** What a final render shows: the finished answer, or a notice (failed, stopped) in its place. */
-export type ReplyEnd = 'answer' | 'notice';
+/**
+ * What a render shows. Final: the finished answer, or a notice (failed, stopped) in its place.
+ * Intermediate: `status` for a passing status (thinking, warming up, retrying) rather than the
+ * beginning of the answer; unset for the answer so far.
+ */
+export type ReplyEnd = 'answer' | 'notice' | 'status';
 
 /** Messages to a user that are not part of an answer (shown privately where the platform allows). */
 export type NoticeKind = 'user_rate_limited' | 'input_too_long' | 'empty_input' | 'channel_not_allowed';

@@ -115,7 +115,8 @@ export class NativeStreamReply implements ReplyHandle {
 
   async render(markdown: string, final: boolean, end?: ReplyEnd): Promise<void> {
     if (this.#fallback) return this.#fallback.render(markdown, final, end);
-    const text = streamableText(markdown, this.#o.askerId, final);
+    // A status is shown whole; the answer so far only up to its last complete word.
+    const text = streamableText(markdown, this.#o.askerId, final || end === 'status');
     if (text.length > this.#o.maxChars) return this.#toEdits(markdown, final, end, 'longer than one message');
     const record = this.#record;
     if (!record) {
@@ -172,6 +173,7 @@ export class NativeStreamReply implements ReplyHandle {
     }
     this.#sent = text;
     this.#record = { ...record, acked: text.length, hash: hashOf(text), sending: false };
+    await this.#save();
     return true;
   }
 

@@ -284,7 +284,7 @@ export class ChatProcessor {
     const tell = async (final: boolean) => {
       if (!shown) return;
       try {
-        await shown.reply.render(noticeText(action.notice, shown.partial), final, final ? 'notice' : undefined);
+        await shown.reply.render(noticeText(action.notice, shown.partial), final, final ? 'notice' : 'status');
       } catch (renderErr) {
         run.log.warn({ err: renderErr }, 'could not show a status in the reply');
       }
