@@ -82,9 +82,9 @@ function observe(call: FakeCall): ReplyRecord | undefined {
   track.calls += 1;
   let text = typeof call.args.text === 'string' ? call.args.text : '';
   if (STREAM_METHODS.has(call.method)) {
-    // A native stream shows what its calls appended so far.
+    // A native stream shows what its calls appended so far (Slack does not show trailing spaces).
     track.streamed = (track.streamed ?? '') + (typeof call.args.markdown_text === 'string' ? call.args.markdown_text : '');
-    text = track.streamed;
+    text = track.streamed.trimEnd();
   }
   let gap: number | undefined;
   if (call.method === 'chat.postMessage' || call.method === 'chat.startStream') track.postedAt ??= call.at;
