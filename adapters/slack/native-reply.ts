@@ -22,6 +22,11 @@ const nativeRecord = z.object({
 });
 type StreamRecord = z.infer<typeof nativeRecord>['stream'];
 
+/** The record of a stream this reply adopts (begun by a worker that died before saving it): finished with edits. */
+export function adoptedStreamRecord(ts: string): Record<string, unknown> {
+  return { stream: { ts, acked: 0, hash: '', sending: false, closed: true } };
+}
+
 export function readStreamRecord(state: Record<string, unknown> | undefined): StreamRecord | undefined {
   const parsed = nativeRecord.safeParse(state ?? {});
   return parsed.success ? parsed.data.stream : undefined;
@@ -95,6 +100,8 @@ export class NativeStreamReply implements ReplyHandle {
   #sent: string | undefined;
   #fallback: FallbackReply | undefined;
   #apiCalls = 0;
+  /** Renders run one at a time: a notice can follow a render still in flight (its stream not started yet). */
+  #queue: Promise<void> = Promise.resolve();
   /** The final call also moved the session out of `processing`. */
   sessionEnded = false;
 
@@ -113,7 +120,13 @@ export class NativeStreamReply implements ReplyHandle {
     return this.#fallback === undefined;
   }
 
-  async render(markdown: string, final: boolean, end?: ReplyEnd): Promise<void> {
+  render(markdown: string, final: boolean, end?: ReplyEnd): Promise<void> {
+    const run = this.#queue.then(() => this.#render(markdown, final, end));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #render(markdown: string, final: boolean, end?: ReplyEnd): Promise<void> {
     if (this.#fallback) return this.#fallback.render(markdown, final, end);
     // A status is shown whole; the answer so far only up to its last complete word.
     const text = streamableText(markdown, this.#o.askerId, final || end === 'status');

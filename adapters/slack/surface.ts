@@ -13,7 +13,7 @@ import { splitMessage } from '../../src/text/split.ts';
 import { AgentSessions, SessionReply } from './agent-sessions.ts';
 import { blocksWithFeedback, feedbackBlock } from './feedback.ts';
 import { fromSlackText, StreamingSlackText, toSlackText } from './format.ts';
-import { NativeStreamReply, readStreamRecord } from './native-reply.ts';
+import { adoptedStreamRecord, NativeStreamReply, readStreamRecord } from './native-reply.ts';
 import { slackLogger } from './logger.ts';
 import { describeSlackFailure } from './reachability.ts';
 import { responseUrlOf, type SlackSettings } from './settings.ts';
@@ -174,6 +174,7 @@ export class SlackSurface implements Surface {
     const processing = thread ? this.#sessions.processing(job, thread) : undefined;
     const record = readStreamRecord(job.progress.surface);
     const native = (record !== undefined || job.progress.messageIds.length === 0) && (await this.#nativeAllowed(job));
+    if (native && !record && options?.mayHavePosted) job = await this.#adoptOrphanedStream(job, saveMessageIds, options);
     const reply = native ? this.#nativeReply(job, saveMessageIds, options) : await this.#editedReply(job, saveMessageIds, options);
     if (!thread || !processing) return reply;
     return new SessionReply(reply, processing, () => this.#sessions.active(job.reply.channelId, thread));
@@ -229,6 +230,34 @@ export class SlackSurface implements Surface {
       slackErrorOf,
       log: this.#logger.child({ jobId: job.id }),
     });
+  }
+
+  /**
+   * An earlier attempt may have started a stream and died before saving its ts. One answer at a time
+   * runs per conversation, so the only stream of ours still open in the thread after the question is
+   * that one: stopping it succeeds only for an open stream (an earlier, finished answer refuses), and
+   * the stopped message is then finished with edits instead of a second message being started.
+   */
+  async #adoptOrphanedStream(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>, options: OpenReplyOptions): Promise<ChatJob> {
+    const channel = job.reply.channelId;
+    const since = job.messageId ?? (job.receivedAt / 1000 - 5).toFixed(6);
+    try {
+      const [{ messages = [] }, botUserId] = await Promise.all([
+        this.#client.conversations.replies({ channel, ts: job.reply.threadId ?? '', oldest: since, limit: 200 }),
+        this.#ownUserId(),
+      ]);
+      const newest = messages.filter((message) => message.user === botUserId && message.bot_id && (message.ts ?? '') > since).at(-1)?.ts;
+      if (!newest) return job;
+      await (this.#deps?.agentClient ?? this.#client).chat.stopStream({ channel, ts: newest });
+      this.#logger.info({ jobId: job.id, ts: newest }, 'adopting the stream an earlier attempt started');
+      const surface = adoptedStreamRecord(newest);
+      await saveMessageIds([newest]);
+      await options.saveState?.(surface);
+      return { ...job, progress: { ...job.progress, messageIds: [newest], surface } };
+    } catch {
+      // No open stream of ours (or the thread cannot be read): nothing to adopt.
+      return job;
+    }
   }
 
   /** The edit path: the messages saved in the job, else a placeholder (adopting one an earlier attempt posted). */

@@ -284,7 +284,7 @@ describe('feedback buttons', () => {
   });
 });
 
-describe('a worker killed in the middle of a native stream', () => {
+describe('native streams answered by worker processes of their own', () => {
   it('is taken over: the next worker continues the same message, nothing written twice', async () => {
     const env = { QUEUE_PREFIX: uniquePrefix('agent-kill'), ...hfEnv(hf), ...slackEnv(slack), WORKER_LOCK_MS: '1500' };
     const gateway = await startTestService(env, ['gateway']);
@@ -315,6 +315,30 @@ describe('a worker killed in the middle of a native stream', () => {
     } finally {
       doomed.kill('SIGKILL');
       await rescuer?.stop();
+      await gateway.stop();
+    }
+  }, 45_000);
+
+  it('stops, from the gateway’s stop event, an answer streaming in a worker of another process', async () => {
+    const env = { QUEUE_PREFIX: uniquePrefix('agent-stop-remote'), ...hfEnv(hf), ...slackEnv(slack) };
+    const gateway = await startTestService(env, ['gateway']);
+    const remote = spawnWorker(env);
+    try {
+      const endless = 'An answer streamed by a worker in another process, going on and on. '.repeat(40);
+      hf.enqueueChat({ kind: 'stream', text: endless, tokenDelayMs: 40 });
+      const asker = slackUser({ baseUrl: () => gateway.baseUrl, channel: 'C0REMOTE', botUserId: BOT, eventPrefix: 'EvRemote', firstTsSec: 1_700_900_000 });
+      const { jobId, thread } = await asker.mention('go on in another process', { user: 'U0REMOTE' });
+      await eventually(() => (slack.botReplies('C0REMOTE', thread)[0]?.text.length ?? 0) > 40, 'the answer to stream', 20_000);
+      expect((await asker.send(slack.stopAgentSession('C0REMOTE', thread, 'U0REMOTE'), `EvRemoteStop${Date.now()}`)).status).toBe(200);
+      expect(await settled(gateway.queue, jobId, 20_000)).toBe('completed');
+      expect((await gateway.queue.getJob(jobId))?.returnvalue).toMatchObject({ outcome: 'stopped' });
+      await eventually(() => hf.activeStreams === 0, 'the model request to be closed', 2_000);
+      const [reply] = slack.botReplies('C0REMOTE', thread);
+      expect(reply?.text.replaceAll('\u200B', '')).toMatch(/_⏹ Stopped\._$/);
+      expect(reply?.text.length).toBeLessThan(endless.length);
+      expect(slack.agentSession('C0REMOTE', thread)?.status).toBe('active');
+    } finally {
+      remote.kill('SIGKILL');
       await gateway.stop();
     }
   }, 45_000);

@@ -95,6 +95,29 @@ describe('a native reply', () => {
     expect(uncertain.edits).toEqual(['111.000100:Same answer again.']);
   });
 
+  it('runs renders one at a time: a notice right behind a render still starting its stream is not a second stream', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const calls: string[] = [];
+    const { reply, edits } = harness({
+      calls: {
+        start: async (markdown) => {
+          calls.push(`start:${markdown}`);
+          await gate;
+          return '222.000100';
+        },
+        append: async () => undefined,
+        stop: async (ts) => void calls.push(`stop:${ts}`),
+      },
+    });
+    const first = reply.render('Half an answer ', false);
+    const notice = reply.render('Half an answer\n\n_Retrying…_', false, 'status');
+    release();
+    await Promise.all([first, notice]);
+    expect(calls).toEqual(['start:Half an answer ', 'stop:222.000100']);
+    expect(edits).toEqual(['222.000100:Half an answer\n\n_Retrying…_']);
+  });
+
   it('goes to edits (and further messages) once the answer outgrows one message', async () => {
     const { reply, edits } = harness({ maxChars: 20 });
     await reply.render('Short start ', false);
