@@ -1,4 +1,4 @@
-import type { ContextActionsBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { ContextActionsBlock, KnownBlock, SectionBlock } from '@slack/web-api';
 import { z } from 'zod';
 import type { Rating } from '../../src/answers/feedback.ts';
 import { splitMessage } from '../../src/text/split.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { KnownBlock } from '@slack/types';
+import type { KnownBlock } from '@slack/web-api';
 import { z } from 'zod';
 import type { Logger } from '../../src/logger.ts';
 import type { ReplyEnd, ReplyHandle } from '../../src/surface.ts';
