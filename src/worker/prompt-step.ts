@@ -49,7 +49,8 @@ export async function buildChatPrompt(
     sources.channelSettings.resolve({ platform: job.platform, workspaceId: job.workspaceId, channelId: job.channelId }),
   ]);
   const prepared = await readAttachments(job, settings.model, surface, limits.attachments);
-  const systemPrompt = mood?.label === 'negative' ? `${settings.systemPrompt}\n\n${FRUSTRATED_HINT}` : settings.systemPrompt;
+  const hints = [...(job.systemNote ? [job.systemNote] : []), ...(mood?.label === 'negative' ? [FRUSTRATED_HINT] : [])];
+  const systemPrompt = [settings.systemPrompt, ...hints].join('\n\n');
   const turns: ModelTurn[] = buildPrompt(systemPrompt, context, prepared.text, limits.contextMaxChars);
   if (prepared.images.length > 0) turns[turns.length - 1] = { role: 'user', content: [{ type: 'text', text: prepared.text }, ...prepared.images] };
   return { turns, settings, notes: prepared.notes };
