@@ -109,7 +109,7 @@ class ThinkingTicker {
       this.#pacer.push(thinkingStatus(Date.now() - this.#since));
     } else {
       this.stop();
-      if (this.#output.answer.trim()) this.#pacer.push(this.#output.answer);
+      if (this.#output.answering) this.#pacer.push(this.#output.answer);
     }
   }
 
