@@ -239,7 +239,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
     ``,
     idleTable(idle),
     ...(bursts.length > 0
-      ? ['', `**Memory comes back** (RSS, MB: before the first burst, ${BURST_PAUSE_MS / 1000} s after each burst, and after ${options.settleSec} s idle)`, '', burstTable(bursts)]
+      ? ['', `**Memory comes back** (RSS, MB: after ${options.settleSec} s idle before the first burst, ${BURST_PAUSE_MS / 1000} s after each burst, and after ${options.settleSec} s idle after the last)`, '', burstTable(bursts)]
       : []),
     ``,
     `### Targets`,

@@ -1,7 +1,7 @@
 /**
  * Memory comes back: the same burst of concurrent conversations, again and again, with each
- * process's resident memory sampled before the first burst, after each one, and once the system
- * has been idle for a while after the last. Growth that stays after the idle wait is retained
+ * process's resident memory sampled after an idle wait before the first burst, after each one,
+ * and after the same idle wait after the last. Growth that stays after the idle wait is retained
  * (caches, job objects, agents) or leaked; growth from burst to burst is a climb.
  */
 import { sleep } from './clock.ts';
@@ -15,7 +15,7 @@ export interface BurstPlan {
   concurrency: number;
   /** Pause after each burst before sampling (lets its last jobs' bookkeeping finish). */
   pauseMs: number;
-  /** Idle time after the last burst before the final sample. */
+  /** Idle time before the first burst and after the last, before their samples (the same, for a fair before and after). */
   settleMs: number;
 }
 
@@ -34,7 +34,7 @@ const rssOf = (pid: number) => sampleProc(pid)?.rssMb ?? Number.NaN;
 export async function measureBursts(context: MeasureContext, plan: BurstPlan): Promise<BurstResult> {
   const { system, fakes, waiter, target, profile } = context;
   const roles = system.measured;
-  await sleep(plan.pauseMs);
+  await sleep(plan.settleMs);
   const before = roles.map(({ pid }) => rssOf(pid));
   const afterEach: number[][] = roles.map(() => []);
   let completed = 0;
