@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { CHAT_QUEUE } from '../../src/queue/chat-queue.ts';
 import { preciseNow } from './clock.ts';
 import type { FakesHost } from './fakes-client.ts';
-import { freePort, spawnHfbot, spawnManaged, waitHealthy, type ManagedProcess } from './procs.ts';
+import { freePort, SERVICE_NODE_FLAGS, spawnHfbot, spawnManaged, waitHealthy, type ManagedProcess } from './procs.ts';
 
 const BASELINE_ENTRY = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 
@@ -74,7 +74,7 @@ export async function startBaseline(settings: SystemSettings): Promise<RunningSy
   const proc = spawnManaged({
     name: 'baseline',
     args: [BASELINE_ENTRY],
-    nodeArgs: settings.nodeArgs,
+    nodeArgs: [...SERVICE_NODE_FLAGS, ...settings.nodeArgs],
     env: { PATH: process.env.PATH ?? '', ...serviceEnv(settings, port, 'bench-baseline') },
   });
   await waitHealthy(proc, port);
