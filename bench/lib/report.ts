@@ -199,7 +199,9 @@ export function judgeTargets({ results, modelProfile, instantProfile, editInterv
     const last = worker.afterEachMb.at(-1) ?? Number.NaN;
     verdicts.push({
       target: `memory comes back: worker RSS ${burst.plan.settleMs / 1000} s after ${burst.plan.bursts} bursts within 20% of before`,
-      measured: `${fmt(worker.beforeMb, 0)} MB before, ${fmt(worker.settledMb, 0)} MB after (${ratio(worker.settledMb, worker.beforeMb)})`,
+      measured:
+        `${fmt(worker.beforeMb, 0)} MB before, ${fmt(worker.settledMb, 0)} MB after (${ratio(worker.settledMb, worker.beforeMb)}; ` +
+        `${fmt(idleWorker?.warmMb ?? Number.NaN, 0)} MB warm and idle before any level)`,
       met: worker.settledMb <= 1.2 * worker.beforeMb,
     });
     verdicts.push({
