@@ -10,6 +10,7 @@
  *   npm run bench -- --ttft 50 --tps 50 --tokens 30 --levels 1,10,100,1000 --edit-interval 250
  *   npm run bench -- --cpu-prof                     # also profile the service's processes
  *   npm run bench -- --only pipeline                # one system only
+ *   npm run bench -- --slack-stream native          # answers as Slack native streams (default: chat.update edits)
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -55,6 +56,8 @@ export interface BenchOptions {
   bursts: number;
   burstSize: number;
   settleSec: number;
+  /** How Slack answers are shown: chat.update edits, or native streams (SLACK_STREAMING). */
+  slackStream: 'native' | 'update';
 }
 
 function parseOptions(argv: string[]): BenchOptions {
@@ -77,8 +80,11 @@ function parseOptions(argv: string[]): BenchOptions {
       'burst-size': { type: 'string' },
       settle: { type: 'string' },
       'node-args': { type: 'string' },
+      'slack-stream': { type: 'string' },
     },
   });
+  const slackStream = values['slack-stream'] ?? 'update';
+  if (slackStream !== 'native' && slackStream !== 'update') throw new Error('--slack-stream takes native or update');
   const quick = values.quick;
   const num = (value: string | undefined, fallback: number) => {
     const parsed = value === undefined ? fallback : Number(value);
@@ -104,6 +110,7 @@ function parseOptions(argv: string[]): BenchOptions {
     bursts: num(values.bursts, quick ? 3 : 10),
     burstSize: num(values['burst-size'], Math.max(...levels)),
     settleSec: num(values.settle, quick ? 15 : 60),
+    slackStream,
   };
 }
 
@@ -152,6 +159,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
         fakes,
         signingSecret: SIGNING_SECRET,
         editIntervalMs: options.editIntervalMs,
+        slackStream: options.slackStream,
         workerConcurrency: Math.max(...options.levels, options.burstSize) + 100,
         redisUrl: redis?.url ?? options.redisUrl ?? 'redis://127.0.0.1:6379',
         redisPid: redis?.process.pid,
@@ -230,7 +238,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
   const report = [
     `# Bench: pipeline vs no-queue baseline`,
     ``,
-    `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, edit interval ${options.editIntervalMs} ms, ` +
+    `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, edit interval ${options.editIntervalMs} ms, Slack replies by ${options.slackStream === 'native' ? 'native stream' : 'chat.update'}, ` +
       `closed loop (each conversation sends its next event once its answer is final), ` +
       `${options.rounds} replies per conversation per level (at least ${options.minReplies}).`,
     resultTables(results),

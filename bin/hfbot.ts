@@ -32,6 +32,11 @@ const SHUTDOWN_MARGIN_MS = 10_000;
 const logger = createLogger({ level: config.logLevel, secrets: config.secrets, redaction: config.redaction });
 try {
   const service = await startService(config, logger);
+  // Plain lines for the person who just ran `npm start`, besides the JSON logs.
+  if (service.pages.length > 0) {
+    const lines = [`hfbot is running: http://localhost:${service.port}/`, ...service.pages.map((page) => `${page.label}: http://localhost:${service.port}${page.href}`)];
+    process.stdout.write(`\n${lines.join('\n')}\n\n`);
+  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -3,7 +3,7 @@ import { readChannelSettingsFile, type ChannelFileEntry } from './channels/setti
 import { bool, ConfigError, csv, nonNegativeInt, optionalString, positiveInt, readEnv, url } from './env.ts';
 import { REASONING_DISPLAYS, type ReasoningDisplay } from './llm/reasoning-display.ts';
 import type { LogRedaction } from './logger.ts';
-import type { EnabledPlatform, PlatformAdapter } from './platform.ts';
+import type { EnabledPlatform, PageLink, PlatformAdapter } from './platform.ts';
 
 export { ConfigError };
 
@@ -151,6 +151,8 @@ export interface Config {
   secrets: string[];
   /** Every platform's secret shapes and fields, for the logger. */
   redaction: LogRedaction;
+  /** Where each platform the service speaks is set up (all of them, on or not), for the landing page. */
+  setupLinks: PageLink[];
 }
 
 /** `a, b, or c` */
@@ -268,5 +270,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, adapters: readonly PlatformAd
       paths: adapters.flatMap((adapter) => adapter.logRedaction.paths ?? []),
       patterns: adapters.flatMap((adapter) => adapter.logRedaction.patterns ?? []),
     },
+    setupLinks: adapters.flatMap((adapter) => (adapter.setup ? [adapter.setup] : [])),
   };
 }

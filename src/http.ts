@@ -4,6 +4,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express, { type Application, type RequestHandler } from 'express';
+import { landingPage, type LandingInfo } from './landing.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import type { Metrics } from './metrics.ts';
 import type { Readiness } from './readiness.ts';
@@ -69,6 +70,8 @@ export interface HttpAppOptions {
   metricsAccess: { token: string | undefined; separatePort: boolean };
   /** The dashboard is mounted only when a password is set; `auth` is the operator pages' basic auth. */
   admin: { auth: RequestHandler; queues: Queue[] } | undefined;
+  /** Shown at `/`. */
+  landing: Omit<LandingInfo, 'dashboardPath' | 'metricsPath'>;
 }
 
 /**
@@ -78,6 +81,15 @@ export interface HttpAppOptions {
 export function createHttpApp(options: HttpAppOptions): Application {
   const http = express();
   http.disable('x-powered-by');
+  http.get('/', (_req, res) => {
+    res.type('html').send(
+      landingPage({
+        ...options.landing,
+        dashboardPath: options.admin ? ADMIN_PATH : undefined,
+        metricsPath: options.metricsAccess.separatePort ? undefined : '/metrics',
+      }),
+    );
+  });
   http.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });

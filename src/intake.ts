@@ -100,7 +100,8 @@ export class Intake {
     // The answer is queued: what follows must not turn into an error for the platform or the user.
     const after = [
       job.kind !== 'dm' ? this.#deps.participation.mark(conversationKey(job)) : undefined,
-      this.#deps.sentiment?.fromChat(job),
+      // An answer asked again is the same message: it was classified the first time.
+      job.replaces === undefined ? this.#deps.sentiment?.fromChat(job) : undefined,
     ];
     await Promise.all(after.map((step) => step?.catch((err: unknown) => this.#deps.logger.warn({ err, jobId: job.id }, 'after queueing a job'))));
     return { status: 'queued' };

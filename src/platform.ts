@@ -55,9 +55,18 @@ export interface RunningGateway {
 }
 
 /** One platform in one process: its outbound surface, and its inbound gateway when the process runs one. */
+/** A link the landing page at `/` shows. */
+export interface PageLink {
+  href: string;
+  label: string;
+  what: string;
+}
+
 export interface PlatformInstance {
   surface: Surface;
   startGateway(context: GatewayContext): Promise<RunningGateway>;
+  /** Pages this platform serves in this process (a local chat page), for the landing page. */
+  pages?: PageLink[];
 }
 
 /** A platform whose variables are set and valid: ready to be created once per process. */
@@ -91,6 +100,8 @@ export interface PlatformAdapter {
   readonly acceptsDemoModel: boolean;
   /** Secret shapes and fields of this platform, kept out of logs. */
   readonly logRedaction: LogRedaction;
+  /** Where an operator sets the platform up (its app console), shown on the landing page. */
+  readonly setup: PageLink | undefined;
   /** Whether an unprefixed id (in ADMIN_USER_IDS, SENTIMENT_ALERT_CHANNEL) is this platform's. */
   ownsId(id: string): boolean;
   configure(env: Readonly<Record<string, string | undefined>>, roles: ReadonlySet<Role>): PlatformConfiguration;
@@ -102,6 +113,7 @@ export interface PlatformDefinition<Schema extends z.ZodObject, Settings> {
   howToEnable: string;
   acceptsDemoModel?: boolean;
   logRedaction?: LogRedaction;
+  setup?: PageLink;
   ownsId?: (id: string) => boolean;
   /**
    * The platform's own checks across its variables, given values that each passed the schema (a
@@ -134,6 +146,7 @@ export function definePlatform<Schema extends z.ZodObject, Settings>(definition:
     howToEnable: definition.howToEnable,
     acceptsDemoModel: definition.acceptsDemoModel ?? false,
     logRedaction: definition.logRedaction ?? {},
+    setup: definition.setup,
     ownsId: definition.ownsId ?? (() => false),
     configure(env, roles) {
       const { values, settings, on, problems } = read(env, roles);

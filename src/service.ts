@@ -9,14 +9,14 @@ import { ConversationOrder } from './conversation/order.ts';
 import { Participation } from './conversation/participation.ts';
 import { ReplyIndex } from './conversation/reply-index.ts';
 import { basicAuth, createHttpApp, createMetricsApp } from './http.ts';
-import { mountInsights } from './insights/routes.ts';
+import { INSIGHTS_PATH, mountInsights } from './insights/routes.ts';
 import { InsightsStore } from './insights/store.ts';
 import { Intake } from './intake.ts';
 import { UserRateLimiter } from './limits/user-rate.ts';
 import { createHfChatModel } from './llm/hf-chat.ts';
 import { TOKEN_PATTERNS, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
-import type { PlatformInstance } from './platform.ts';
+import type { PageLink, PlatformInstance } from './platform.ts';
 import { CommandRunner } from './commands/registry.ts';
 import { ChatEnqueuer, createChatQueue } from './queue/chat-queue.ts';
 import { ensureRedis } from './queue/local-redis.ts';
@@ -34,13 +34,15 @@ import { StopRequests } from './control/stop-requests.ts';
 import { AnswerRecords } from './answers/answer-records.ts';
 import { AnswerControls } from './answers/controls.ts';
 import { FeedbackStore } from './answers/feedback.ts';
-import { startDemoModel } from './demo/demo-model.ts';
+import { DEMO_MODEL_ID, startDemoModel } from './demo/demo-model.ts';
 
 export interface Service {
   /** The HTTP server's address (PORT 0 picks a free one). */
   port: number;
   /** The metrics listener's port, when METRICS_PORT is set. */
   metricsPort: number | undefined;
+  /** Pages the platforms serve here (a local chat page), to point the person who started it to. */
+  pages: PageLink[];
   /** Stops taking work, lets or hands back what is in progress, closes everything. */
   stop(): Promise<void>;
 }
@@ -95,10 +97,13 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const sentiment = new SentimentStore(redis, keys, config.sentiment.ttlSeconds);
     const insights = new InsightsStore(redis, keys, { retentionDays: config.insights.retentionDays, threadTtlSeconds: config.sentiment.ttlSeconds });
     if (config.sentiment.enabled) metrics.watchNegativeThreads(async () => (await insights.negativeNow(0)).total);
-    const channelSettings = new ChannelSettingsStore(redis, keys, { model: config.hf.chatModel, systemPrompt: config.systemPrompt }, config.channels.file);
+    // No token, a local page only: the offline demo model answers, under its own name.
+    const chatModel = config.demoModel ? DEMO_MODEL_ID : config.hf.chatModel;
+    const channelSettings = new ChannelSettingsStore(redis, keys, { model: chatModel, systemPrompt: config.systemPrompt }, config.channels.file);
 
     // Each platform once per process: its surface and gateway share one client.
     const platforms: PlatformInstance[] = config.platforms.map((platform) => platform.create({ config, logger, redis, keys }));
+    const gatewayPages = config.roles.has('gateway') ? platforms.flatMap((platform) => platform.pages ?? []) : [];
     const surfaces = new SurfaceRegistry();
     for (const platform of platforms) surfaces.register(platform.surface);
     logger.info({ roles: [...config.roles], platforms: surfaces.platforms }, 'starting');
@@ -109,6 +114,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       metrics,
       metricsAccess: { token: config.metrics.token, separatePort: config.metrics.port !== undefined },
       admin: adminAuth ? { auth: adminAuth, queues } : undefined,
+      landing: {
+        roles: [...config.roles],
+        platforms: surfaces.platforms,
+        model: chatModel,
+        demoModel: config.demoModel,
+        sentiment: config.sentiment.enabled ? (config.hf.token ? `${config.hf.sentimentModel} on Hugging Face` : 'the built-in word list (lexicon)') : undefined,
+        pages: gatewayPages,
+        setup: config.setupLinks,
+        insightsPath: adminAuth ? INSIGHTS_PATH + '/' : undefined,
+      },
     });
     if (adminAuth) {
       mountInsights(http, { auth: adminAuth, store: insights, platforms: surfaces.platforms, sentimentEnabled: config.sentiment.enabled, logger });
@@ -128,7 +143,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         stops.push(() => demo.close());
         logger.warn({ platforms: surfaces.platforms }, 'no HF_TOKEN: answering with the offline demo model, not a real one');
       }
-      const hf = demo ? { ...config.hf, token: 'demo', baseUrl: demo.baseUrl, inferenceUrl: demo.inferenceUrl } : config.hf;
+      const hf = demo ? { ...config.hf, chatModel, token: 'demo', baseUrl: demo.baseUrl } : config.hf;
       const model = createHfChatModel({
         baseUrl: hf.baseUrl,
         token: hf.token ?? '',
@@ -175,7 +190,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
               store: sentiment,
               insights,
               surfaces,
-              classify: hf.token
+              // The demo has no sentiment model: the lexicon scores, and /sentiment says so.
+              classify: hf.token && !demo
                 ? createHfClassifier({ inferenceUrl: hf.inferenceUrl, model: hf.sentimentModel, token: hf.token, timeoutMs: hf.timeoutMs })
                 : undefined,
               alertChannels: config.sentiment.alertChannels,
@@ -250,7 +266,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     logger.info({ port }, 'ready');
     const metricsAddress = metricsServer?.address();
     const metricsPort = typeof metricsAddress === 'object' && metricsAddress ? metricsAddress.port : undefined;
-    return { port, metricsPort, stop: stopAll };
+    return { port, metricsPort, pages: gatewayPages, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

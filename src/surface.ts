@@ -10,10 +10,18 @@ import type { SentimentSummary } from './sentiment/store.ts';
  * twice is harmless, which is what lets a resumed job simply render again.
  */
 export interface ReplyHandle {
-  render(markdown: string, final: boolean): Promise<void>;
+  /** `end` says what the render is: the final answer (a surface may add rating buttons to it), a notice, a status. */
+  render(markdown: string, final: boolean, end?: ReplyEnd): Promise<void>;
   /** Platform API calls this reply has made so far (posts, edits, deletes). */
   readonly apiCalls: number;
 }
+
+/**
+ * What a render shows. Final: the finished answer, or a notice (failed, stopped) in its place.
+ * Intermediate: `status` for a passing status (thinking, warming up, retrying) rather than the
+ * beginning of the answer; unset for the answer so far.
+ */
+export type ReplyEnd = 'answer' | 'notice' | 'status';
 
 /** Messages to a user that are not part of an answer (shown privately where the platform allows). */
 export type NoticeKind = 'user_rate_limited' | 'input_too_long' | 'empty_input' | 'channel_not_allowed';
@@ -40,6 +48,12 @@ export interface OpenReplyOptions {
    * should adopt that message rather than post a second one.
    */
   mayHavePosted: boolean;
+  /**
+   * Keeps the surface's own record of the reply in the job (`progress.surface`, opaque to the core:
+   * e.g. a native stream's id and how much text the platform acknowledged), so a resumed job
+   * continues the same message. Awaited; the record replaces the previous one.
+   */
+  saveState?: (state: Record<string, unknown>) => Promise<void>;
 }
 
 /** The outbound seam, one per platform. The worker reaches a platform only through this. */
@@ -48,8 +62,8 @@ export interface Surface {
   /** Minimum time between two edits of one message, from the platform's rate limits. */
   readonly editIntervalMs: number;
   /**
-   * Opens the reply for `job`: reuses the messages recorded in `job.progress.messageIds` (a retried
-   * or resumed job) or posts a placeholder. `saveMessageIds` is awaited after every new message so
+   * Opens the reply for `job`: reuses the messages recorded in `job.progress.messageIds` (and its
+   * own record in `job.progress.surface`) for a retried or resumed job, or posts a placeholder. `saveMessageIds` is awaited after every new message so
    * that a worker killed right after posting is resumed in the same message.
    */
   openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>, options?: OpenReplyOptions): Promise<ReplyHandle>;

@@ -1,19 +1,12 @@
-import {
-  Client,
-  Events,
-  GatewayIntentBits,
-  MessageFlags,
-  Partials,
-  PermissionFlagsBits,
-  type ChatInputCommandInteraction,
-  type Interaction,
-  type Message,
-} from 'discord.js';
+import type { REST } from '@discordjs/rest';
+import { Routes, type GatewayDispatchPayload } from 'discord-api-types/v10';
+import { Client, Events, GatewayIntentBits, Partials, type Message } from 'discord.js';
 import type { NewChatJob } from '../../src/jobs/chat-job.ts';
 import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
 import type { NoticeKind, Surface } from '../../src/surface.ts';
-import { ASK_COMMAND } from './commands.ts';
-import { DM_WORKSPACE, normalizeAskCommand, normalizeMessage, type InboundMessage } from './normalize.ts';
+import { mountHttpInteractions } from './http-interactions.ts';
+import { InteractionHandler } from './interactions.ts';
+import { normalizeMessage, type InboundMessage } from './normalize.ts';
 import type { DiscordSettings } from './settings.ts';
 
 /**
@@ -41,6 +34,7 @@ function inboundView(message: Message, botUserId: string, chainRootId: string | 
     mentionsBot: message.mentions.users.has(botUserId) && message.content.includes(botUserId),
     referenceId: message.reference?.messageId ?? null,
     repliesToBot: message.mentions.repliedUser?.id === botUserId,
+    inThread: message.channel.isThread(),
     attachments: [...message.attachments.values()]
       .slice(0, 10)
       .map((file) => ({ name: file.name, mimeType: file.contentType ?? 'application/octet-stream', size: file.size, url: file.url })),
@@ -48,12 +42,15 @@ function inboundView(message: Message, botUserId: string, chainRootId: string | 
 }
 
 /**
- * The Discord gateway: a discord.js client that turns mentions, DMs and slash commands into jobs.
- * Slash commands are deferred at once (Discord allows 3 s); the worker then streams the answer
- * into the deferred response over REST.
+ * The Discord gateway: a discord.js client that turns mentions, DMs and threads into jobs, and
+ * interactions (slash commands, the buttons on answers) into work through the one handler that
+ * HTTP interactions use too (mounted when DISCORD_PUBLIC_KEY is set). Interactions are answered
+ * at once (Discord allows 3 s); the worker then streams an answer into a deferred response over REST.
  */
-export async function startDiscordGateway(context: GatewayContext, discord: DiscordSettings, surface: Surface): Promise<RunningGateway> {
-  const { intake, replies, channelSettings, commands, logger } = context;
+export async function startDiscordGateway(context: GatewayContext, discord: DiscordSettings, surface: Surface, rest: REST): Promise<RunningGateway> {
+  const { intake, replies, channelSettings, logger } = context;
+  const interactions = new InteractionHandler(context, discord, rest);
+  if (discord.publicKey) mountHttpInteractions(context.http, discord.publicKey, interactions, logger);
   const client = new Client({
     intents: INTENTS,
     partials: [Partials.Channel],
@@ -85,48 +82,12 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
     );
   };
 
-  const onAsk = async (interaction: ChatInputCommandInteraction) => {
-    const job = normalizeAskCommand({
-      id: interaction.id,
-      token: interaction.token,
-      channelId: interaction.channelId,
-      guildId: interaction.guildId,
-      user: { id: interaction.user.id, username: interaction.user.username },
-      prompt: interaction.options.getString('prompt') ?? '',
-    });
-    if (!job) return;
-    // Acknowledge first: the worker edits this deferred response, so it must exist before the job runs.
-    await interaction.deferReply();
-    try {
-      await submit(job, (notice) => interaction.editReply({ content: notice.text, allowedMentions: { parse: [] } }));
-    } catch (err) {
-      // Never queued: the user must not be left watching "thinking…" for an answer that is not coming.
-      await interaction.editReply({ content: 'I couldn’t take your question just now. Please ask again in a moment.', allowedMentions: { parse: [] } });
-      throw err;
-    }
-  };
-
-  /** One of the core's commands: its answer is an ephemeral reply. */
-  const onCommand = async (interaction: ChatInputCommandInteraction) => {
-    const command = commands.commands.find((candidate) => candidate.name === interaction.commandName);
-    if (!command) return;
-    const content = await commands.run(command.name, {
-      platform: 'discord',
-      workspaceId: interaction.guildId ?? DM_WORKSPACE,
-      channelId: interaction.channelId,
-      isDm: !interaction.guildId,
-      userId: interaction.user.id,
-      argument: (command.argument && interaction.options.getString(command.argument.name)) ?? '',
-      isPlatformAdmin: async () => Boolean(interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)),
-      sentimentTag: (label) => discord.sentimentEmoji[label],
-    });
-    await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
-  };
-
-  const onInteraction = async (interaction: Interaction) => {
-    if (!interaction.isChatInputCommand()) return;
-    if (interaction.commandName === ASK_COMMAND) await onAsk(interaction);
-    else await onCommand(interaction);
+  /** An interaction from the gateway: answered through its callback, then followed up. */
+  const onInteraction = async (payload: unknown) => {
+    const reply = await interactions.handle(payload);
+    if (!reply) return;
+    await rest.post(Routes.interactionCallback(reply.id, reply.token), { auth: false, body: reply.response });
+    await reply.after?.();
   };
 
   const guard =
@@ -135,7 +96,13 @@ export async function startDiscordGateway(context: GatewayContext, discord: Disc
       handle(value).catch((err: unknown) => logger.error({ err }, `discord ${what} handler failed`));
     };
   client.on(Events.MessageCreate, guard('message', onMessage));
-  client.on(Events.InteractionCreate, guard('interaction', onInteraction));
+  // Read raw, so the gateway and HTTP interactions share one parser and one handler.
+  client.on(
+    Events.Raw,
+    guard('interaction', async (packet: GatewayDispatchPayload) => {
+      if (packet.t === 'INTERACTION_CREATE') await onInteraction(packet.d);
+    }),
+  );
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
   client.on(Events.ShardResume, (shard, replayed) => logger.info({ shard, replayed }, 'discord gateway resumed'));
 

@@ -7,6 +7,7 @@ export const discordAdapter = definePlatform({
   platform: 'discord',
   env: discordEnv,
   howToEnable: 'the DISCORD_* variables',
+  setup: { href: 'https://discord.com/developers/applications', label: 'Discord applications', what: 'where the Discord app is created (npm run register-commands prints its invite link)' },
   logRedaction: { paths: ['interactionToken', '*.interactionToken'] },
   // Discord ids (snowflakes) are digits alone.
   ownsId: (id) => /^\d+$/.test(id),
@@ -14,13 +15,14 @@ export const discordAdapter = definePlatform({
   secrets: (e) => [e.DISCORD_TOKEN],
   create: (context, settings) => {
     const logger = context.logger.child({ platform: 'discord' });
-    const surface = new DiscordSurface(createDiscordRest(settings), settings, logger);
+    const rest = createDiscordRest(settings);
+    const surface = new DiscordSurface(rest, settings, logger);
     return {
       surface,
       // Loaded only in a gateway: a worker talks REST alone and never needs discord.js.
       startGateway: async (gatewayContext) => {
         const { startDiscordGateway } = await import('./gateway.ts');
-        return startDiscordGateway({ ...gatewayContext, logger }, settings, surface);
+        return startDiscordGateway({ ...gatewayContext, logger }, settings, surface, rest);
       },
     };
   },

@@ -22,6 +22,8 @@ const inboundMessage = z.object({
   chainRootId: snowflake.nullable(),
   /** The replied-to message was the bot's. */
   repliesToBot: z.boolean(),
+  /** Written in a thread (a thread channel, or a forum post): the thread is the conversation. */
+  inThread: z.boolean().default(false),
   attachments: z.array(attachmentSchema).max(10).default([]),
 });
 export type InboundMessage = z.input<typeof inboundMessage>;
@@ -42,7 +44,8 @@ export const DM_WORKSPACE = '@me';
 /**
  * A gateway message → a job, or undefined to ignore it. In a server the bot answers a mention,
  * or a reply to one of its answers, as a reply to that message; the reply chain is the
- * conversation. In a DM it answers everything, and the DM is the conversation.
+ * conversation, and in a thread (a forum post too) the thread is, read back from the channel. In
+ * a DM it answers everything, and the DM is the conversation.
  */
 export function normalizeMessage(raw: InboundMessage, botUserId: string): NewChatJob | undefined {
   const parsed = inboundMessage.safeParse(raw);
@@ -66,6 +69,16 @@ export function normalizeMessage(raw: InboundMessage, botUserId: string): NewCha
     return { ...base, kind: 'dm', workspaceId: DM_WORKSPACE, reply: { channelId: message.channelId } };
   }
   if (!message.mentionsBot && !message.repliesToBot) return undefined;
+  if (message.inThread) {
+    return {
+      ...base,
+      kind: 'mention',
+      workspaceId: message.guildId,
+      threadId: message.channelId,
+      reply: { channelId: message.channelId, threadId: message.id },
+      fetchThreadContext: true,
+    };
+  }
   return {
     ...base,
     kind: 'mention',

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response } from 'express';
 import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
 import { duplicateConnection } from '../../src/queue/redis.ts';
-import { askJobFor, chatJobFor, composerInput, parseSlashCommand, PLAYGROUND_USER, PLAYGROUND_WORKSPACE, sentimentObservationFor, type ComposerInput } from './inbound.ts';
+import { askJobFor, chatJobFor, composerInput, parseSlashCommand, stopInput, PLAYGROUND_USER, PLAYGROUND_WORKSPACE, sentimentObservationFor, type ComposerInput } from './inbound.ts';
 import { PLAYGROUND_CHANNELS, type PlaygroundStore } from './store.ts';
 
 export const PLAYGROUND_PATH = '/playground';
@@ -67,7 +67,7 @@ export async function startPlaygroundGateway(
   const post = async (req: Request, res: Response) => {
     const parsed = composerInput.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json({ error: parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ') });
+      res.status(400).json({ error: parsed.error.issues.map((issue) => issue.message).join(' ') });
       return;
     }
     const input = parsed.data;
@@ -90,14 +90,16 @@ export async function startPlaygroundGateway(
   };
 
   const router = express.Router();
-  router.use(express.json({ limit: '64kb' }));
+  // Room for MAX_COMPOSER_CHARS characters of any script, escaped as JSON.
+  router.use(express.json({ limit: '512kb' }));
   router.get('/api/info', (_req, res) => {
     res.json({ ...info, user: PLAYGROUND_USER.name, channels: PLAYGROUND_CHANNELS });
   });
   router.get('/api/messages', async (req, res) => {
     const channel = PLAYGROUND_CHANNELS.find((name) => name === req.query.channel) ?? 'general';
     const thread = typeof req.query.thread === 'string' && /^m\d+$/.test(req.query.thread) ? req.query.thread : undefined;
-    res.json({ messages: await store.list(channel, thread) });
+    const messages = await store.list(channel, thread);
+    res.json({ messages, ...(thread ? {} : { replies: await store.replies(channel, messages) }) });
   });
   router.get('/api/events', (req, res) => {
     res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' }).flushHeaders();
@@ -108,6 +110,17 @@ export async function startPlaygroundGateway(
       clearInterval(keepAlive);
       feeds.delete(res);
     });
+  });
+  // Stop: the same core path as a platform's stop button; any worker holding the job stops it.
+  router.post('/api/stop', async (req, res) => {
+    const messageId = stopInput.safeParse(req.body);
+    const answering = messageId.success ? (await store.get(messageId.data.messageId))?.answering : undefined;
+    if (!answering) {
+      res.status(409).json({ error: 'That answer is already finished.' });
+      return;
+    }
+    await context.controls.stopAnswer(answering);
+    res.status(202).json({ ok: true });
   });
   router.post('/api/messages', (req, res) => {
     post(req, res).catch((err: unknown) => {

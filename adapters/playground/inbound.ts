@@ -10,13 +10,27 @@ export const PLAYGROUND_WORKSPACE = 'local';
 const MENTION = /@bot\b/i;
 const MENTIONS = /@bot\b/gi;
 
-/** What the page's composer sends. */
+/**
+ * The most the composer may send at all, as Slack, which cuts a message's text at 40,000 characters.
+ * Only a guard for the HTTP API: how much the bot takes is MAX_INPUT_CHARS, which the intake checks
+ * and answers politely, as on every platform.
+ */
+export const MAX_COMPOSER_CHARS = 40_000;
+
+/** What the page's composer sends; each message is shown to the person as it is. */
 export const composerInput = z.object({
-  channel: z.enum(PLAYGROUND_CHANNELS),
-  threadId: z.string().regex(/^m\d+$/).optional(),
-  text: z.string().trim().min(1, 'say something').max(8000, 'at most 8,000 characters'),
+  channel: z.enum(PLAYGROUND_CHANNELS, 'Unknown channel: reload the page.'),
+  threadId: z.string().regex(/^m\d+$/, 'Unknown thread: reload the page.').optional(),
+  text: z
+    .string()
+    .trim()
+    .min(1, 'Type a message first.')
+    .max(MAX_COMPOSER_CHARS, `Not sent: a message can be at most ${MAX_COMPOSER_CHARS.toLocaleString('en')} characters.`),
 });
 export type ComposerInput = z.infer<typeof composerInput>;
+
+/** The page's Stop button: the bot message whose answer should stop. */
+export const stopInput = z.object({ messageId: z.string().regex(/^m\d+$/) });
 
 export interface SlashCommand {
   /** Lowercased, without the slash. */

@@ -1,5 +1,5 @@
 import { definePlatform } from '../../src/platform.ts';
-import { startPlaygroundGateway } from './gateway.ts';
+import { PLAYGROUND_PATH, startPlaygroundGateway } from './gateway.ts';
 import { playgroundEnv, playgroundSettings } from './settings.ts';
 import { PlaygroundStore } from './store.ts';
 import { PlaygroundSurface } from './surface.ts';
@@ -20,6 +20,7 @@ export const playgroundAdapter = definePlatform({
     const { demoModel } = context.config;
     const store = new PlaygroundStore(context.redis, context.keys, context.config.context.ttlSeconds);
     return {
+      pages: [{ href: `${PLAYGROUND_PATH}/`, label: 'Playground', what: 'a local chat page, through the same queue and workers as the chat platforms' }],
       surface: new PlaygroundSurface(store, { style: settings.style, demo: demoModel, editIntervalMs: EDIT_INTERVAL_MS }),
       startGateway: (gatewayContext) =>
         startPlaygroundGateway({ ...gatewayContext, logger }, store, {

@@ -20,6 +20,8 @@ export const playgroundMessageSchema = z.object({
   ephemeral: z.boolean().optional(),
   /** Written by the offline demo model, not a real one. */
   demo: z.boolean().optional(),
+  /** The job still writing this message (its answer is not final): the page offers to stop it. */
+  answering: z.string().optional(),
   deleted: z.boolean().optional(),
 });
 export type PlaygroundMessage = z.infer<typeof playgroundMessageSchema>;
@@ -62,7 +64,7 @@ export class PlaygroundStore {
     return message;
   }
 
-  async update(id: string, patch: Partial<Pick<PlaygroundMessage, 'text' | 'tag' | 'deleted'>>): Promise<PlaygroundMessage | undefined> {
+  async update(id: string, patch: Partial<Pick<PlaygroundMessage, 'text' | 'tag' | 'deleted' | 'answering'>>): Promise<PlaygroundMessage | undefined> {
     const message = await this.get(id);
     if (!message) return undefined;
     const updated: PlaygroundMessage = { ...message, ...patch, ...(patch.text === undefined ? {} : { editedAt: Date.now() }) };
@@ -83,6 +85,14 @@ export class PlaygroundStore {
     const ids = await this.#redis.lrange(key, 0, -1);
     const found = await Promise.all([...(threadId ? [threadId] : []), ...ids].map((id) => this.get(id)));
     return found.filter((message): message is PlaygroundMessage => message !== undefined && !message.deleted);
+  }
+
+  /** The replies' ids per root message: notices only one person sees are not replies. */
+  async replies(channel: PlaygroundChannel, roots: PlaygroundMessage[]): Promise<Record<string, string[]>> {
+    const replies = await Promise.all(
+      roots.map(async (root) => [root.id, (await this.list(channel, root.id)).filter((message) => message.threadId && !message.ephemeral).map((message) => message.id)] as const),
+    );
+    return Object.fromEntries(replies.filter(([, ids]) => ids.length > 0));
   }
 
   async #publish(message: PlaygroundMessage): Promise<void> {

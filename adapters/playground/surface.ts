@@ -38,8 +38,9 @@ export class PlaygroundSurface implements Surface {
   async openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>): Promise<ReplyHandle> {
     const channel = asChannel(job.reply.channelId);
     const threadId = job.reply.threadId;
+    let ids = job.progress.messageIds;
     const messages: ReplyMessages = {
-      post: async (text) => (await this.#store.create({ channel, threadId, author: 'bot', text, demo: this.#options.demo })).id,
+      post: async (text) => (await this.#store.create({ channel, threadId, author: 'bot', text, demo: this.#options.demo, answering: job.id })).id,
       edit: async (id, text) => {
         await this.#store.update(id, { text });
       },
@@ -54,9 +55,21 @@ export class PlaygroundSurface implements Surface {
       chunks[0] = header + (chunks[0] ?? '');
       return chunks;
     };
-    const reply = new ChunkedReply(messages, toChunks, job.progress.messageIds, saveMessageIds);
+    const reply = new ChunkedReply(messages, toChunks, ids, async (next) => {
+      ids = next;
+      await saveMessageIds(next);
+    });
     if (!reply.posted) await reply.render(PLACEHOLDER, false);
-    return reply;
+    return {
+      get apiCalls() {
+        return reply.apiCalls;
+      },
+      render: async (markdown, final) => {
+        await reply.render(markdown, final);
+        // Final (answered, failed or stopped): nothing is left to stop.
+        if (final) await Promise.all(ids.map((id) => this.#store.update(id, { answering: undefined })));
+      },
+    };
   }
 
   /** The thread so far, as on Slack: everything said before the job's message. */

@@ -8,6 +8,8 @@ import type { Surface } from '../../src/surface.ts';
 import { toSlackText } from './format.ts';
 import { slackLogger } from './logger.ts';
 import { describeSlackFailure } from './reachability.ts';
+import { agentView } from './agent-view.ts';
+import { FEEDBACK_ACTION_ID } from './feedback.ts';
 import { normalizeAskCommand, normalizeDirectMessage, normalizeMention, normalizeThreadMessage, parseSlashCommand } from './normalize.ts';
 import type { SlackSettings } from './settings.ts';
 import { verifySlackSignature } from './verify-signature.ts';
@@ -85,6 +87,7 @@ export async function startSlackGateway(
   slack: SlackSettings,
   client: WebClient,
   surface: Surface,
+  agentClient: WebClient = client,
 ): Promise<RunningGateway> {
   const { intake, channelSettings, commands, logger } = context;
   const auth = await client.auth.test().catch((err: unknown) => {
@@ -164,10 +167,12 @@ export async function startSlackGateway(
     if (job) await submit(job);
   });
 
+  const agent = agentView({ context, slack, client: agentClient, logger });
+
   app.event('message', async ({ event, body }) => {
     const envelope = { teamId: body.team_id, eventId: body.event_id, botUserId };
     const job = normalizeDirectMessage(event, envelope);
-    if (job) return submit(job);
+    if (job) return submit(await agent.withContextNote(job));
     const observation = normalizeThreadMessage(event, envelope);
     if (!observation) return;
     // A channel can ask for answers in the bot's threads without a mention: then it is one.
@@ -177,6 +182,16 @@ export async function startSlackGateway(
       if (asMention) return submit(asMention);
     }
     await intake.observe(observation, { deadlineMs: INTAKE_DEADLINE_MS });
+  });
+
+  app.event('assistant_thread_started', async ({ event, body }) => agent.threadStarted(event, body.team_id));
+  app.event('assistant_thread_context_changed', async ({ event }) => agent.contextChanged(event));
+  app.event('agent_session_stopped', async ({ event, body }) => agent.sessionStopped(event, body.team_id));
+
+  // Feedback buttons: acked at once, then recorded (once per person and answer) and confirmed to the person.
+  app.action(FEEDBACK_ACTION_ID, async ({ ack, body, action, respond }) => {
+    await ack();
+    void agent.feedback(action, body.user.id, respond).catch((err: unknown) => logger.warn({ err }, 'could not record feedback'));
   });
 
   app.command(slack.commands.ask, async ({ command, ack }) => {

@@ -7,6 +7,7 @@ export const slackAdapter = definePlatform({
   platform: 'slack',
   env: slackEnv,
   howToEnable: 'the SLACK_* variables',
+  setup: { href: 'https://api.slack.com/apps', label: 'Slack apps', what: 'where the Slack app is created (slack/manifest.json has its settings)' },
   logRedaction: {
     paths: ['botToken', '*.botToken', 'appToken', '*.appToken', 'signingSecret', '*.signingSecret', '*.headers["x-slack-signature"]'],
     patterns: [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g],
@@ -19,13 +20,14 @@ export const slackAdapter = definePlatform({
     const logger = context.logger.child({ platform: 'slack' });
     // One Web API client per process, shared by the surface and the gateway.
     const client = createSlackWebClient(settings, logger);
-    const surface = new SlackSurface(client, settings, logger);
+    const agentClient = createSlackWebClient(settings, logger, { rejectRateLimitedCalls: true });
+    const surface = new SlackSurface(client, settings, logger, { agentClient, redis: context.redis, keys: context.keys });
     return {
       surface,
       // Loaded only in a gateway: a worker needs the Web API client, never Bolt.
       startGateway: async (gatewayContext) => {
         const { startSlackGateway } = await import('./gateway.ts');
-        return startSlackGateway({ ...gatewayContext, logger }, settings, client, surface);
+        return startSlackGateway({ ...gatewayContext, logger }, settings, client, surface, agentClient);
       },
     };
   },

@@ -8,6 +8,28 @@ const slashCommand = (fallback: string) =>
     .regex(/^\/[a-z0-9_-]{1,31}$/, 'must look like /name (lowercase letters, digits, - or _)')
     .default(fallback);
 
+export interface SuggestedPrompt {
+  title: string;
+  message: string;
+}
+
+/** `Title|message` pairs separated by `;`: at most four, as Slack shows. */
+const suggestedPrompts = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(';')
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+        .map((entry) => {
+          const bar = entry.indexOf('|');
+          return bar === -1 ? { title: entry, message: entry } : { title: entry.slice(0, bar).trim(), message: entry.slice(bar + 1).trim() };
+        }),
+    )
+    .refine((prompts) => prompts.length <= 4 && prompts.every((prompt) => prompt.title && prompt.message), 'at most four `Title|message` entries separated by ;');
+
 /** Every variable the Slack adapter reads (public names: `.env.example` documents each). */
 export const slackEnv = z.object({
   SLACK_BOT_TOKEN: optionalString,
@@ -22,6 +44,10 @@ export const slackEnv = z.object({
   SLACK_MODEL_COMMAND: slashCommand('/model'),
   SLACK_PROMPT_COMMAND: slashCommand('/prompt'),
   SLACK_SENTIMENT_EMOJI: sentimentEmoji('large_green_circle,white_circle,red_circle'),
+  SLACK_STREAMING: z.enum(['native', 'update']).default('native'),
+  SLACK_SUGGESTED_PROMPTS: suggestedPrompts(
+    'Explain something|Explain how transformers work, in plain words.;Write code|Write a Python function that removes duplicates from a list, keeping the order.;Summarize|Summarize the text I paste next in three bullet points.',
+  ),
 });
 export type SlackEnv = z.output<typeof slackEnv>;
 
@@ -35,6 +61,10 @@ export interface SlackSettings {
   /** The slash command names as registered in the Slack app: `ask`, and each core command by its name. */
   commands: { ask: string } & Record<string, string>;
   sentimentEmoji: SentimentEmoji;
+  /** Native streams (chat.startStream) where Slack allows them, or placeholder and chat.update edits everywhere. */
+  streaming: 'native' | 'update';
+  /** Shown when someone opens the bot in Slack's agent view (a channel file entry may set its own). */
+  suggestedPrompts: SuggestedPrompt[];
 }
 
 /** Slack's checks across its variables; Slack is on when SLACK_BOT_TOKEN is set. */
@@ -65,6 +95,8 @@ export function slackSettings(e: SlackEnv, roles: ReadonlySet<Role>): { settings
           prompt: e.SLACK_PROMPT_COMMAND,
         },
         sentimentEmoji: e.SLACK_SENTIMENT_EMOJI,
+        streaming: e.SLACK_STREAMING,
+        suggestedPrompts: e.SLACK_SUGGESTED_PROMPTS,
       }
     : undefined;
   return { settings, problems };

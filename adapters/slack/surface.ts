@@ -7,9 +7,13 @@ import type { Logger } from '../../src/logger.ts';
 import { ChunkedReply, type ReplyMessages } from '../../src/stream/chunked-reply.ts';
 import type { SentimentLabel } from '../../src/sentiment/labels.ts';
 import type { SentimentSummary } from '../../src/sentiment/store.ts';
-import type { MessageRef, NoticeKind, NoticeTarget, OpenReplyOptions, ReplyHandle, Surface } from '../../src/surface.ts';
+import type { Keyspace, RedisConnection } from '../../src/queue/redis.ts';
+import type { MessageRef, NoticeKind, NoticeTarget, OpenReplyOptions, ReplyEnd, ReplyHandle, Surface } from '../../src/surface.ts';
 import { splitMessage } from '../../src/text/split.ts';
+import { AgentSessions, SessionReply } from './agent-sessions.ts';
+import { blocksWithFeedback, feedbackBlock } from './feedback.ts';
 import { fromSlackText, StreamingSlackText, toSlackText } from './format.ts';
+import { adoptedStreamRecord, NativeStreamReply, readStreamRecord } from './native-reply.ts';
 import { slackLogger } from './logger.ts';
 import { describeSlackFailure } from './reachability.ts';
 import { responseUrlOf, type SlackSettings } from './settings.ts';
@@ -67,10 +71,12 @@ async function slackCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createSlackWebClient(config: SlackSettings, logger?: Logger): WebClient {
+/** `rejectRateLimitedCalls`: a 429 is thrown rather than waited out (for calls that have a cheaper way round it). */
+export function createSlackWebClient(config: SlackSettings, logger?: Logger, options: { rejectRateLimitedCalls?: boolean } = {}): WebClient {
   return new WebClient(config.botToken, {
     slackApiUrl: config.apiUrl,
     ...(logger ? { logger: slackLogger(logger) } : {}),
+    ...(options.rejectRateLimitedCalls ? { rejectRateLimitedCalls: true } : {}),
     // 429s are waited out by the client (Retry-After); other failures get a short retry here and
     // then surface to the queue, which owns longer retries.
     retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
@@ -84,12 +90,15 @@ export function createSlackWebClient(config: SlackSettings, logger?: Logger): We
  */
 function slackReplyMessages(client: WebClient, job: ChatJob): ReplyMessages {
   const channel = job.reply.channelId;
+  // A finished answer carries the feedback buttons (its text then goes into blocks).
+  const withButtons = (text: string, end: ReplyEnd | undefined) => (end === 'answer' ? { blocks: blocksWithFeedback(text, job.id) } : {});
   return {
-    post: async (text) => {
+    post: async (text, _index, end) => {
       const result = await slackCall(() =>
         client.chat.postMessage({
           channel,
           text,
+          ...withButtons(text, end),
           ...(job.reply.threadId ? { thread_ts: job.reply.threadId } : {}),
           unfurl_links: false,
           unfurl_media: false,
@@ -98,8 +107,8 @@ function slackReplyMessages(client: WebClient, job: ChatJob): ReplyMessages {
       if (!result.ts) throw new ClassifiedError({ kind: 'transient', detail: 'chat.postMessage returned no ts' });
       return result.ts;
     },
-    edit: async (ts, text) => {
-      await slackCall(() => client.chat.update({ channel, ts, text }));
+    edit: async (ts, text, _index, end) => {
+      await slackCall(() => client.chat.update({ channel, ts, text, ...withButtons(text, end) }));
     },
     remove: async (ts) => {
       await slackCall(() => client.chat.delete({ channel, ts }));
@@ -114,22 +123,145 @@ function commandHeader(job: ChatJob): string {
   return toSlackText(`<@${job.userId}> asked: _${question.replace(/\s+/g, ' ')}_`, job.userId) + '\n\n';
 }
 
+/** Slack error codes that mean native streaming is off for the whole workspace: remembered, so its replies go straight to edits. */
+const STREAMING_OFF = new Set(['feature_not_enabled', 'not_allowed_token_type', 'unknown_method', 'method_deprecated', 'messages_tab_disabled', 'team_not_allowed']);
+/** How long a workspace that refused native streams is answered with edits before it is tried again. */
+const STREAMING_OFF_SECONDS = 3600;
+
+/** The Slack error code in a Web API failure (`ratelimited` for a thrown 429), if it is one. */
+export function slackErrorOf(err: unknown): string | undefined {
+  const code = (err as { code?: string }).code;
+  if (code === ErrorCode.PlatformError) return (err as WebAPIPlatformError).data.error;
+  if (code === ErrorCode.RateLimitedError) return 'ratelimited';
+  return undefined;
+}
+
+export interface SlackSurfaceDeps {
+  /** Calls that go round a 429 rather than wait for it (native streams, session status): it throws. */
+  agentClient: WebClient;
+  redis: RedisConnection;
+  keys: Keyspace;
+}
+
 export class SlackSurface implements Surface {
   readonly platform = 'slack';
   readonly editIntervalMs: number;
   readonly #client: WebClient;
   readonly #config: SlackSettings;
   readonly #logger: Logger;
+  readonly #deps: SlackSurfaceDeps | undefined;
+  readonly #sessions: AgentSessions;
+  /** Workspaces whose refusal of native streams this process has seen, until when (ms). */
+  readonly #streamingOff = new Map<string, number>();
   #botUserId: string | undefined;
 
-  constructor(client: WebClient, config: SlackSettings, logger: Logger) {
+  constructor(client: WebClient, config: SlackSettings, logger: Logger, deps?: SlackSurfaceDeps) {
     this.#client = client;
     this.#config = config;
     this.#logger = logger;
+    this.#deps = deps;
     this.editIntervalMs = config.editIntervalMs;
+    this.#sessions = new AgentSessions(deps?.agentClient ?? client, logger);
   }
 
+  /**
+   * A reply in a thread runs in an agent session (processing now, active when the reply is final)
+   * and streams natively where Slack allows; elsewhere, and where it refuses, a placeholder edited
+   * with chat.update.
+   */
   async openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>, options?: OpenReplyOptions): Promise<ReplyHandle> {
+    const thread = job.reply.threadId;
+    const processing = thread ? this.#sessions.processing(job, thread) : undefined;
+    const record = readStreamRecord(job.progress.surface);
+    const native = (record !== undefined || job.progress.messageIds.length === 0) && (await this.#nativeAllowed(job));
+    if (native && !record && options?.mayHavePosted) job = await this.#adoptOrphanedStream(job, saveMessageIds, options);
+    const reply = native ? this.#nativeReply(job, saveMessageIds, options) : await this.#editedReply(job, saveMessageIds, options);
+    if (!thread || !processing) return reply;
+    return new SessionReply(reply, processing, () => this.#sessions.active(job.reply.channelId, thread));
+  }
+
+  async #nativeAllowed(job: ChatJob): Promise<boolean> {
+    if (this.#config.streaming !== 'native' || !job.reply.threadId) return false;
+    const until = this.#streamingOff.get(job.workspaceId);
+    if (until !== undefined && until > Date.now()) return false;
+    if (!this.#deps) return true;
+    const off = await this.#deps.redis.exists(this.#deps.keys.platform('slack', `streaming-off:${job.workspaceId}`)).catch(() => 0);
+    return off === 0;
+  }
+
+  #rememberStreamingOff(workspaceId: string, code: string | undefined): void {
+    if (!code || !STREAMING_OFF.has(code)) return;
+    this.#logger.warn({ workspaceId, code }, 'slack refuses native streams in this workspace; answering with edits for a while');
+    this.#streamingOff.set(workspaceId, Date.now() + STREAMING_OFF_SECONDS * 1000);
+    void this.#deps?.redis.set(this.#deps.keys.platform('slack', `streaming-off:${workspaceId}`), code, 'EX', STREAMING_OFF_SECONDS).catch(() => undefined);
+  }
+
+  #nativeReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>, options: OpenReplyOptions | undefined): NativeStreamReply {
+    const channel = job.reply.channelId;
+    const threadTs = job.reply.threadId ?? '';
+    const client = this.#deps?.agentClient ?? this.#client;
+    // Outside DMs Slack needs to know whom the stream is for.
+    const recipient = channel.startsWith('D') ? {} : { recipient_user_id: job.userId, recipient_team_id: job.workspaceId };
+    return new NativeStreamReply({
+      calls: {
+        start: async (markdown) => {
+          const started = await client.chat.startStream({ channel, thread_ts: threadTs, markdown_text: markdown, ...recipient });
+          if (!started.ts) throw new ClassifiedError({ kind: 'transient', detail: 'chat.startStream returned no ts' });
+          return started.ts;
+        },
+        append: async (ts, markdown) => void (await client.chat.appendStream({ channel, ts, markdown_text: markdown })),
+        stop: async (ts, finish) =>
+          void (await client.chat.stopStream({
+            channel,
+            ts,
+            ...(finish.blocks ? { blocks: finish.blocks } : {}),
+            ...(finish.sessionStatus ? { session_status: finish.sessionStatus } : {}),
+          })),
+      },
+      fallback: (ids) => this.#editedChunks(job, ids, saveMessageIds),
+      saveIds: saveMessageIds,
+      saveState: options?.saveState,
+      record: readStreamRecord(job.progress.surface),
+      askerId: job.userId,
+      maxChars: this.#config.maxMessageChars,
+      answerBlocks: [feedbackBlock(job.id)],
+      inSession: true,
+      onRefused: (code) => this.#rememberStreamingOff(job.workspaceId, code),
+      slackErrorOf,
+      log: this.#logger.child({ jobId: job.id }),
+    });
+  }
+
+  /**
+   * An earlier attempt may have started a stream and died before saving its ts. One answer at a time
+   * runs per conversation, so the only stream of ours still open in the thread after the question is
+   * that one: stopping it succeeds only for an open stream (an earlier, finished answer refuses), and
+   * the stopped message is then finished with edits instead of a second message being started.
+   */
+  async #adoptOrphanedStream(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>, options: OpenReplyOptions): Promise<ChatJob> {
+    const channel = job.reply.channelId;
+    const since = job.messageId ?? (job.receivedAt / 1000 - 5).toFixed(6);
+    try {
+      const [{ messages = [] }, botUserId] = await Promise.all([
+        this.#client.conversations.replies({ channel, ts: job.reply.threadId ?? '', oldest: since, limit: 200 }),
+        this.#ownUserId(),
+      ]);
+      const newest = messages.filter((message) => message.user === botUserId && message.bot_id && (message.ts ?? '') > since).at(-1)?.ts;
+      if (!newest) return job;
+      await (this.#deps?.agentClient ?? this.#client).chat.stopStream({ channel, ts: newest });
+      this.#logger.info({ jobId: job.id, ts: newest }, 'adopting the stream an earlier attempt started');
+      const surface = adoptedStreamRecord(newest);
+      await saveMessageIds([newest]);
+      await options.saveState?.(surface);
+      return { ...job, progress: { ...job.progress, messageIds: [newest], surface } };
+    } catch {
+      // No open stream of ours (or the thread cannot be read): nothing to adopt.
+      return job;
+    }
+  }
+
+  /** The edit path: the messages saved in the job, else a placeholder (adopting one an earlier attempt posted). */
+  async #editedReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>, options?: OpenReplyOptions): Promise<ReplyHandle> {
     const header = commandHeader(job);
     if (options?.mayHavePosted) {
       const orphan = await this.#orphanedPlaceholder(job, header + toSlackText(PLACEHOLDER));
@@ -139,15 +271,21 @@ export class SlackSurface implements Surface {
         job = { ...job, progress: { ...job.progress, messageIds: [orphan] } };
       }
     }
+    const reply = this.#editedChunks(job, job.progress.messageIds, saveMessageIds);
+    if (!reply.posted) await reply.render(PLACEHOLDER, false);
+    return reply;
+  }
+
+  /** Messages posted in the thread (or the channel for a command) and edited with chat.update; long text continues in more. */
+  #editedChunks(job: ChatJob, ids: readonly string[], saveMessageIds: (ids: string[]) => Promise<void>): ChunkedReply {
+    const header = commandHeader(job);
     const text = new StreamingSlackText(job.userId);
     const toChunks = (markdown: string, final: boolean) => {
       const chunks = splitMessage(markdown, this.#config.maxMessageChars - header.length).map((chunk) => text.convert(chunk, final));
       chunks[0] = header + (chunks[0] ?? '');
       return chunks;
     };
-    const reply = new ChunkedReply(slackReplyMessages(this.#client, job), toChunks, job.progress.messageIds, saveMessageIds);
-    if (!reply.posted) await reply.render(PLACEHOLDER, false);
-    return reply;
+    return new ChunkedReply(slackReplyMessages(this.#client, job), toChunks, ids, saveMessageIds, { marksEnd: true });
   }
 
   /** The bot's placeholder for this job, if an earlier attempt posted one: in the thread, or after the command. */

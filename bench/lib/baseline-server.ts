@@ -55,7 +55,7 @@ async function answer(job: ChatJob): Promise<void> {
   const reply = await surface.openReply(job, async () => undefined);
   const turns = buildPrompt(config.systemPrompt, [], job.text, config.context.maxChars);
   const pacer = new EditPacer({
-    render: (text, final) => reply.render(text, final),
+    render: (text, final) => reply.render(text, final, final ? 'answer' : undefined),
     intervalMs: surface.editIntervalMs,
     onRenderError: (err) => logger.warn({ err }, 'an intermediate edit failed'),
   });

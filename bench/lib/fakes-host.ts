@@ -46,6 +46,10 @@ interface Track {
   firstVisibleAt: number | undefined;
   editGaps: number[];
   postToFirstEditMs: number | undefined;
+  /** A native stream's text so far (what its start and appends carried). */
+  streamed: string | undefined;
+  /** When the whole answer was first visible; the reply ends with the call that closes it. */
+  completedAt: number | undefined;
 }
 
 const newTrack = (): Track => ({
@@ -57,11 +61,14 @@ const newTrack = (): Track => ({
   firstVisibleAt: undefined,
   editGaps: [],
   postToFirstEditMs: undefined,
+  streamed: undefined,
+  completedAt: undefined,
 });
 
 const tracks = new Map<string, Track>();
 let cursor = 0;
-const REPLY_METHODS = new Set(['chat.postMessage', 'chat.update', 'chat.delete']);
+const REPLY_METHODS = new Set(['chat.postMessage', 'chat.update', 'chat.delete', 'chat.startStream', 'chat.appendStream', 'chat.stopStream']);
+const STREAM_METHODS = new Set(['chat.startStream', 'chat.appendStream', 'chat.stopStream']);
 
 /** Folds one Web API call into its reply's track; returns the finished reply, if this call ended it. */
 function observe(call: FakeCall): ReplyRecord | undefined {
@@ -73,10 +80,15 @@ function observe(call: FakeCall): ReplyRecord | undefined {
     tracks.set(channel, track);
   }
   track.calls += 1;
-  const text = typeof call.args.text === 'string' ? call.args.text : '';
+  let text = typeof call.args.text === 'string' ? call.args.text : '';
+  if (STREAM_METHODS.has(call.method)) {
+    // A native stream shows what its calls appended so far (Slack does not show trailing spaces).
+    track.streamed = (track.streamed ?? '') + (typeof call.args.markdown_text === 'string' ? call.args.markdown_text : '');
+    text = track.streamed.trimEnd();
+  }
   let gap: number | undefined;
-  if (call.method === 'chat.postMessage') track.postedAt ??= call.at;
-  if (call.method === 'chat.update') {
+  if (call.method === 'chat.postMessage' || call.method === 'chat.startStream') track.postedAt ??= call.at;
+  if (call.method === 'chat.update' || call.method === 'chat.appendStream') {
     track.edits += 1;
     if (track.lastEditAt !== undefined) gap = call.at - track.lastEditAt;
     else if (track.postedAt !== undefined) track.postToFirstEditMs = call.at - track.postedAt;
@@ -94,12 +106,15 @@ function observe(call: FakeCall): ReplyRecord | undefined {
     if (gap !== undefined) track.editGaps.push(gap);
     return undefined;
   }
+  track.completedAt ??= call.at;
+  // The reply is over with the call that closes it: the stream's stop, or the edit carrying the feedback buttons.
+  if (call.method !== 'chat.stopStream' && call.args.blocks === undefined) return undefined;
   tracks.delete(channel);
   return {
     marker,
     channel,
     firstVisibleAt: track.firstVisibleAt,
-    finalAt: call.at,
+    finalAt: track.completedAt,
     calls: track.calls,
     edits: track.edits,
     editGaps: track.editGaps,

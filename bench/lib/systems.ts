@@ -22,6 +22,8 @@ export interface SystemSettings {
   fakes: FakesHost;
   signingSecret: string;
   editIntervalMs: number;
+  /** SLACK_STREAMING for both systems. */
+  slackStream: 'native' | 'update';
   workerConcurrency: number;
   /** Redis for the pipeline (the bench's private one, or REDIS_URL). */
   redisUrl: string;
@@ -61,6 +63,7 @@ function serviceEnv(settings: SystemSettings, port: number, prefix: string): Rec
     SLACK_SIGNING_SECRET: settings.signingSecret,
     SLACK_API_URL: settings.fakes.slackApiUrl,
     SLACK_EDIT_INTERVAL_MS: String(settings.editIntervalMs),
+    SLACK_STREAMING: settings.slackStream,
     WORKER_CONCURRENCY: String(settings.workerConcurrency),
     USER_RATE_LIMIT: '0',
     // The bench measures the chat path; sentiment scoring is a queue of its own (measure it apart).

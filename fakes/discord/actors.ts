@@ -2,8 +2,21 @@
  * The test side: the people who write to the bot (messages, slash commands, DMs).
  */
 import { randomBytes } from 'node:crypto';
-import type { ApiMessage, MessageReference, InteractionRecord, MessageCreateInput, InteractionCreateInput } from './types.ts';
-import { MessageType, DEFAULT_PERMISSIONS } from './protocol.ts';
+import { isRecord } from '../http.ts';
+import type { HttpDeliveries } from './http-delivery.ts';
+import type {
+  ApiMessage,
+  ComponentInteractionInput,
+  Delivery,
+  MessageReference,
+  InteractionRecord,
+  MessageCreateInput,
+  InteractionCreateInput,
+  SentInteraction,
+  StoredMessage,
+  ThreadInput,
+} from './types.ts';
+import { ChannelType, Intent, MessageType, DEFAULT_PERMISSIONS } from './protocol.ts';
 import { type ChannelState, parseContentMentions } from './internal.ts';
 import type { DiscordState } from './state.ts';
 import type { Views } from './views.ts';
@@ -15,12 +28,14 @@ export class Actors {
   readonly #views: Views;
   readonly #gateway: Gateway;
   readonly #messaging: Messaging;
+  readonly #http: HttpDeliveries;
 
-  constructor(state: DiscordState, views: Views, gateway: Gateway, messaging: Messaging) {
+  constructor(state: DiscordState, views: Views, gateway: Gateway, messaging: Messaging, http: HttpDeliveries) {
     this.#state = state;
     this.#views = views;
     this.#gateway = gateway;
     this.#messaging = messaging;
+    this.#http = http;
   }
 
   messageCreate(input: MessageCreateInput): ApiMessage {
@@ -59,14 +74,10 @@ export class Actors {
     return this.#views.messageJson(message, true);
   }
 
-  interactionCreate(input: InteractionCreateInput): { id: string; token: string; payload: Record<string, unknown> } {
+  interactionCreate(input: InteractionCreateInput & { deliver?: Delivery }): SentInteraction {
     const user = this.#state.ensureUser(input.userId, input.userName);
     const channel = this.#resolveUserChannel(input.channelId, input.guildId, user.id);
     const guild = channel.guildId ? this.#state.guilds.get(channel.guildId) : undefined;
-    guild?.memberIds.add(user.id);
-    const id = this.#state.snowflake();
-    // Shaped like Discord's: base64url of `interaction:<id>:<secret>` (no characters that need escaping).
-    const token = Buffer.from(`interaction:${id}:${randomBytes(48).toString('base64url')}`).toString('base64url');
     const guildCommands = guild ? (this.#state.registeredCommands.guilds[guild.id] ?? []) : [];
     const registered = [...this.#state.registeredCommands.global, ...guildCommands].find((c) => c.name === input.name && c.type === 1);
     const data: Record<string, unknown> = {
@@ -76,12 +87,53 @@ export class Actors {
     };
     if (input.options) data.options = input.options;
     if (registered?.guild_id) data.guild_id = registered.guild_id;
+    return this.#send({ type: 2, name: input.name, channel, userId: user.id, data, locale: input.locale, deliver: input.deliver });
+  }
+
+  /** A click on one of a message's buttons. */
+  componentInteraction(input: ComponentInteractionInput & { deliver?: Delivery }): SentInteraction {
+    const user = this.#state.ensureUser(input.userId, input.userName);
+    const message = this.#state.messages.get(input.messageId);
+    if (!message || message.deleted) throw new Error(`discord fake: no message ${input.messageId} to click`);
+    const buttons = message.components.flatMap((row) => (isRecord(row) && Array.isArray(row.components) ? row.components : []));
+    const button = buttons.find((component) => isRecord(component) && component.custom_id === input.customId);
+    if (!button) throw new Error(`discord fake: message ${input.messageId} has no button ${input.customId}`);
+    const channel = this.#state.requireChannel(message.channel_id);
+    return this.#send({
+      type: 3,
+      name: '',
+      channel,
+      userId: user.id,
+      data: { custom_id: input.customId, component_type: 2 },
+      message,
+      permissions: input.permissions,
+      deliver: input.deliver,
+    });
+  }
+
+  #send(input: {
+    type: 2 | 3;
+    name: string;
+    channel: ChannelState;
+    userId: string;
+    data: Record<string, unknown>;
+    message?: StoredMessage;
+    permissions?: string | undefined;
+    locale?: string | undefined;
+    deliver?: Delivery | undefined;
+  }): SentInteraction {
+    const { channel, userId } = input;
+    const guild = channel.guildId ? this.#state.guilds.get(channel.guildId) : undefined;
+    guild?.memberIds.add(userId);
+    const id = this.#state.snowflake();
+    // Shaped like Discord's: base64url of `interaction:<id>:<secret>` (no characters that need escaping).
+    const token = Buffer.from(`interaction:${id}:${randomBytes(48).toString('base64url')}`).toString('base64url');
     const channelJson = { ...this.#views.channelJson(channel), permissions: DEFAULT_PERMISSIONS };
     const payload: Record<string, unknown> = {
       id,
       application_id: this.#state.applicationId,
-      type: 2,
-      data,
+      type: input.type,
+      data: input.data,
       channel: channelJson,
       channel_id: channel.id,
       token,
@@ -93,20 +145,22 @@ export class Actors {
       context: guild ? 0 : 1,
       attachment_size_limit: 10_485_760,
     };
+    if (input.message) payload.message = this.#views.messageJson(input.message, false);
     if (guild) {
       payload.guild_id = guild.id;
       payload.guild = { id: guild.id, locale: 'en-US', features: [] };
       payload.guild_locale = 'en-US';
-      payload.member = { ...this.#views.memberJson(guild, user.id, true), permissions: DEFAULT_PERMISSIONS };
+      payload.member = { ...this.#views.memberJson(guild, userId, true), permissions: input.permissions ?? DEFAULT_PERMISSIONS };
     } else {
-      payload.user = this.#views.userJson(user.id);
+      payload.user = this.#views.userJson(userId);
     }
+    const deliver = input.deliver ?? (this.#http.endpoint ? 'http' : 'gateway');
     const rec: InteractionRecord = {
       id,
       token,
       name: input.name,
       channel_id: channel.id,
-      user_id: user.id,
+      user_id: userId,
       createdAt: Date.now(),
       callbackType: null,
       callbacks: [],
@@ -117,13 +171,52 @@ export class Actors {
       edits: 0,
       history: [],
       followups: [],
+      type: input.type,
+      via: deliver === 'gateway' ? 'gateway' : 'http',
     };
     if (guild) rec.guild_id = guild.id;
+    if (input.message) rec.componentMessageId = input.message.id;
+    if (typeof input.data.custom_id === 'string') rec.customId = input.data.custom_id;
     this.#state.interactionResponses.set(token, rec);
     this.#state.interactionsById.set(id, rec);
     // Interactions reach every session whatever its intents.
-    this.#gateway.broadcast('INTERACTION_CREATE', () => payload);
-    return { id, token, payload };
+    if (deliver !== 'http') this.#gateway.broadcast('INTERACTION_CREATE', () => payload);
+    if (deliver === 'gateway') return { id, token, payload };
+    const http = this.#http.deliver(rec, payload);
+    http.catch(() => undefined); // the test awaits it when it cares
+    return { id, token, payload, http };
+  }
+
+  /** A thread or forum post started by someone (the bot's own go through REST). */
+  createThread(input: ThreadInput): string {
+    const parent = this.#state.requireChannel(input.parentId);
+    if (!parent.guildId) throw new Error('discord fake: threads live in guild channels');
+    const forum = parent.type === ChannelType.GuildForum;
+    const id = input.starterMessageId ?? this.#state.snowflake();
+    if (input.appliedTags && !forum) throw new Error('discord fake: only forum posts have tags');
+    const known = new Set((parent.availableTags ?? []).map((tag) => tag.id));
+    for (const tag of input.appliedTags ?? []) if (!known.has(tag)) throw new Error(`discord fake: forum ${parent.id} has no tag ${tag}`);
+    const thread: ChannelState = {
+      id,
+      type: input.type ?? ChannelType.PublicThread,
+      name: input.name,
+      guildId: parent.guildId,
+      parentId: parent.id,
+      position: 0,
+      lastMessageId: null,
+      ownerId: input.ownerId ?? '199999999999999999',
+      autoArchiveDuration: 1440,
+      messageCount: 0,
+      createdAt: new Date().toISOString(),
+      configured: false,
+      ...(forum ? { appliedTags: [...(input.appliedTags ?? [])] } : {}),
+    };
+    this.#state.channels.set(id, thread);
+    const starter = input.starterMessageId ? this.#state.messages.get(input.starterMessageId) : undefined;
+    if (starter) starter.thread_id = id;
+    const json = { ...this.#views.channelJson(thread), newly_created: true };
+    this.#gateway.broadcast('THREAD_CREATE', (session) => (session.intents & Intent.Guilds ? json : undefined));
+    return id;
   }
 
   dmChannel(userId: string, opts: { userName?: string; dispatch?: boolean } = {}): string {

@@ -1,7 +1,7 @@
 /** The fake's internal shapes (stored state, gateway sessions, REST plumbing) and small helpers. */
 import type { WebSocket } from 'ws';
 import { isRecord } from '../http.ts';
-import type { ApiAttachment, UploadedFile, FailMatch, FailResponse } from './types.ts';
+import type { ApiAttachment, UploadedFile, FailMatch, FailResponse, ForumTag } from './types.ts';
 
 export interface UserState {
   id: string;
@@ -27,6 +27,10 @@ export interface ChannelState {
   createdAt: string;
   /** Part of the configured guilds (survives reset()). */
   configured: boolean;
+  /** Forums. */
+  availableTags?: ForumTag[];
+  /** Forum posts. */
+  appliedTags?: string[];
 }
 
 export interface GuildState {

@@ -347,6 +347,33 @@ export class Messaging {
     return json;
   }
 
+  /**
+   * `PATCH /channels/:id`: a name, and a forum post's `applied_tags` (ids of its forum's
+   * `available_tags`, at most 5), as Discord checks them. THREAD_UPDATE / CHANNEL_UPDATE goes out.
+   */
+  modifyChannel(channel: ChannelState, body: Record<string, unknown>): ApiChannel {
+    if ('name' in body) {
+      const name = optString(body.name) ?? '';
+      if (name.length < 1 || name.length > 100) throw formError('name', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+      channel.name = name;
+    }
+    if ('applied_tags' in body) {
+      const tags = stringArray(body.applied_tags) ?? [];
+      const parent = channel.parentId ? this.#state.channels.get(channel.parentId) : undefined;
+      if (!THREAD_TYPES.has(channel.type) || parent?.type !== ChannelType.GuildForum) {
+        throw formError('applied_tags', 'BASE_TYPE_INVALID', 'Only threads in a forum have tags.');
+      }
+      if (tags.length > 5) throw formError('applied_tags', 'BASE_TYPE_MAX_LENGTH', 'Must be 5 or fewer in length.');
+      const known = new Set((parent.availableTags ?? []).map((tag) => tag.id));
+      if (tags.some((tag) => !known.has(tag))) throw formError('applied_tags', 'BASE_TYPE_CHOICES', 'Unknown tag.');
+      channel.appliedTags = [...new Set(tags)];
+    }
+    const json = this.#views.channelJson(channel);
+    const event = THREAD_TYPES.has(channel.type) ? 'THREAD_UPDATE' : 'CHANNEL_UPDATE';
+    this.#gateway.broadcast(event, (session) => (session.intents & Intent.Guilds ? json : undefined));
+    return json;
+  }
+
   /** Copies the original message's state onto its interaction record. */
   syncInteraction(message: StoredMessage): void {
     if (!message.interaction_token) return;

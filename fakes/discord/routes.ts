@@ -109,6 +109,7 @@ export class Routes {
 
     // Channels and messages
     add('GET', '/channels/:channel_id', true, (ctx) => ok(this.#views.channelJson(this.#state.requireChannel(ctx.params.channel_id))));
+    add('PATCH', '/channels/:channel_id', true, (ctx) => ok(this.#messaging.modifyChannel(this.#state.requireChannel(ctx.params.channel_id), asRecord(ctx.body))));
     add('GET', '/channels/:channel_id/messages', true, (ctx) => ok(this.#messaging.listMessages(ctx)));
     add('POST', '/channels/:channel_id/messages', true, (ctx) => ok(this.#messaging.postChannelMessage(ctx)));
     add('GET', '/channels/:channel_id/messages/:message_id', true, (ctx) =>

@@ -13,11 +13,20 @@
  *   MessageContent intent the content is blanked except in DMs, mentions and the bot's own messages.
  * - Dispatches to a session whose socket dropped are buffered; a Resume replays them.
  *
- * Tests drive the "user" side with `messageCreate()`, `interactionCreate()` and `dispatch()`, and
- * assert on what the bot did through `messages()`, `interactionResponses`, `requests`, and so on.
+ * - Threads and forums: `createThread()` starts a thread or a forum post (THREAD_CREATE); a forum's
+ *   `available_tags` and a post's `applied_tags` (set with `PATCH /channels/:id`) are kept.
+ * - Button clicks (`componentInteraction()`): the click's `@original` is the clicked message.
+ * - HTTP interactions: with `interactionsEndpoint` set, interactions are POSTed there signed with
+ *   Ed25519 (`publicKey` is the matching DISCORD_PUBLIC_KEY) and the HTTP answer is the response.
+ * - `rateLimitEdits(n)` answers the next n message edits with 429 and `retry_after`.
+ *
+ * Tests drive the "user" side with `messageCreate()`, `interactionCreate()`, `componentInteraction()`
+ * and `dispatch()`, and assert on what the bot did through `messages()`, `interactionResponses`,
+ * `requests`, and so on.
  *
  * Parts: state.ts (the world), views.ts (JSON shapes), rest.ts + routes.ts (REST), messaging.ts,
- * interactions.ts, commands.ts, gateway.ts, actors.ts (the test side); this file wires them up.
+ * interactions.ts, http-delivery.ts, commands.ts, gateway.ts, actors.ts (the test side); this file
+ * wires them up.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -25,6 +34,7 @@ import { listenOnLoopback } from '../http.ts';
 import { Actors } from './actors.ts';
 import { Commands } from './commands.ts';
 import { Gateway } from './gateway.ts';
+import { HttpDeliveries } from './http-delivery.ts';
 import { Interactions } from './interactions.ts';
 import { Messaging } from './messaging.ts';
 import { Rest } from './rest.ts';
@@ -43,7 +53,9 @@ export async function startDiscordFake(opts: DiscordFakeOptions = {}): Promise<D
   const messaging = new Messaging(state, views, gateway);
   const interactions = new Interactions(state, views, gateway, messaging);
   const rest = new Rest(state, new Routes(state, views, messaging, new Commands(state), interactions).build());
-  const actors = new Actors(state, views, gateway, messaging);
+  const http = new HttpDeliveries(interactions, { endpoint: opts.interactionsEndpoint, signingKey: opts.signingKey });
+  const actors = new Actors(state, views, gateway, messaging, http);
+  const edits = { route: /^\/(channels\/\d+|webhooks\/\d+\/[^/]+)\/messages\/[^/]+$/ };
 
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => rest.handle(req, res));
@@ -122,6 +134,25 @@ export async function startDiscordFake(opts: DiscordFakeOptions = {}): Promise<D
     invalidateSession: (resumable) => gateway.invalidateSession(resumable),
     messageCreate: (input) => actors.messageCreate(input),
     interactionCreate: (input) => actors.interactionCreate(input),
+    componentInteraction: (input) => actors.componentInteraction(input),
+    get interactionsEndpoint() {
+      return http.endpoint;
+    },
+    set interactionsEndpoint(url: string | undefined) {
+      http.endpoint = url;
+    },
+    get httpAnswerDelayMs() {
+      return http.answerDelayMs;
+    },
+    set httpAnswerDelayMs(ms: number) {
+      http.answerDelayMs = ms;
+    },
+    publicKey: http.publicKey,
+    signedPost: (body, options) => http.signedPost(body, options),
+    createThread: (input) => actors.createThread(input),
+    forumTags: (forumId) => [...(state.requireChannel(forumId).availableTags ?? [])],
+    appliedTags: (threadId) => [...(state.requireChannel(threadId).appliedTags ?? [])],
+    rateLimitEdits: (times, retryAfterSec = 0.2) => rest.failNext({ method: 'PATCH', ...edits }, { status: 429, retryAfterSec }, times),
     dmChannel: (userId, options) => actors.dmChannel(userId, options),
   };
 }

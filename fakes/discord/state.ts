@@ -13,7 +13,7 @@ export class DiscordState {
   port = 0;
   readonly token: string;
   readonly applicationId: string;
-  readonly opts: Required<Omit<DiscordFakeOptions, 'port' | 'rateLimit' | 'guilds'>> & {
+  readonly opts: Required<Omit<DiscordFakeOptions, 'port' | 'rateLimit' | 'guilds' | 'interactionsEndpoint' | 'signingKey'>> & {
     rateLimit: { limit: number; windowMs: number; enforce: boolean };
   };
   readonly reactions: ReactionRecord[] = [];
@@ -84,6 +84,9 @@ export class DiscordState {
           messageCount: 0,
           createdAt: now,
           configured: true,
+          ...(c.availableTags
+            ? { availableTags: c.availableTags.map((tag) => ({ id: tag.id ?? this.snowflake(), name: tag.name, moderated: false, emoji_id: null, emoji_name: null })) }
+            : {}),
         });
       });
     }

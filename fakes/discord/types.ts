@@ -1,10 +1,22 @@
 /** The Discord fake's public types: options, the JSON it answers with, records and the handle. */
+import type { KeyObject } from 'node:crypto';
 
 export interface FakeChannelConfig {
   id: string;
   name: string;
-  /** Channel type; default 0 (guild text). */
+  /** Channel type; default 0 (guild text); 15 is a forum. */
   type?: number;
+  /** A forum's tags (ids made up when left out). */
+  availableTags?: Array<{ id?: string; name: string }>;
+}
+
+/** A forum's tag, as `available_tags` lists it. */
+export interface ForumTag {
+  id: string;
+  name: string;
+  moderated: boolean;
+  emoji_id: string | null;
+  emoji_name: string | null;
 }
 
 export interface FakeGuildConfig {
@@ -41,6 +53,13 @@ export interface DiscordFakeOptions {
    * Default: all three.
    */
   allowedPrivilegedIntents?: number;
+  /**
+   * The app's Interactions Endpoint URL: set, interactions are POSTed there (signed with
+   * `signingKey`) instead of being sent over the gateway, as Discord does. Also settable later.
+   */
+  interactionsEndpoint?: string;
+  /** The Ed25519 private key the fake signs HTTP interactions with; one is made up when left out. */
+  signingKey?: KeyObject;
 }
 
 /** A JSON object as Discord sends it; the named fields are the ones the fake always fills. */
@@ -197,6 +216,43 @@ export interface InteractionRecord {
   allowed_mentions?: AllowedMentions;
   /** Messages posted with `POST /webhooks/:app/:token` (not the ones that filled a deferred reply). */
   followups: StoredMessage[];
+  /** 2 a command, 3 a button click. */
+  type: number;
+  /** A click: the message whose button was clicked (its `@original`). */
+  componentMessageId?: string;
+  /** A click: the button's custom id. */
+  customId?: string;
+  /** How it was delivered. */
+  via: 'gateway' | 'http';
+}
+
+export interface ComponentInteractionInput {
+  /** The message whose button is clicked. */
+  messageId: string;
+  customId: string;
+  userId: string;
+  userName?: string;
+  /** The member's permissions (a decimal bitfield); default a plain member's. */
+  permissions?: string;
+}
+
+/** How an interaction sent to the Interactions Endpoint URL was answered. */
+export interface HttpDelivery {
+  status: number;
+  /** The JSON answered, or the text when it was not JSON. */
+  body: unknown;
+}
+
+export interface ThreadInput {
+  /** A text channel (the thread starts from `starterMessageId` when given) or a forum (a post). */
+  parentId: string;
+  name: string;
+  /** 11 public (default), 12 private. */
+  type?: number;
+  starterMessageId?: string;
+  /** A forum post: its tag ids. */
+  appliedTags?: string[];
+  ownerId?: string;
 }
 
 export interface ReactionRecord {
@@ -245,6 +301,16 @@ export interface FailResponse {
   /** For 429: a global limit (`X-RateLimit-Global`, scope global). */
   global?: boolean;
   headers?: Record<string, string>;
+}
+
+export type Delivery = 'gateway' | 'http' | 'both';
+
+export interface SentInteraction {
+  id: string;
+  token: string;
+  payload: Record<string, unknown>;
+  /** With HTTP delivery: how the endpoint answered. */
+  http?: Promise<HttpDelivery>;
 }
 
 export interface MessageCreateInput {
@@ -338,7 +404,30 @@ export interface DiscordFake {
   /** Sends `op 0` with the next sequence to every identified session, unfiltered. Returns how many. */
   dispatch(t: string, d: unknown): number;
   messageCreate(input: MessageCreateInput): ApiMessage;
-  interactionCreate(input: InteractionCreateInput): { id: string; token: string; payload: Record<string, unknown> };
+  /**
+   * A slash command. Sent over the gateway, or POSTed (signed) to the Interactions Endpoint URL
+   * when one is set: `http` then resolves with how it was answered. `deliver: 'both'` sends it both
+   * ways (a bot must handle it once).
+   */
+  interactionCreate(input: InteractionCreateInput & { deliver?: Delivery }): SentInteraction;
+  /** A click on a button of a message (interaction type 3), delivered like a command. */
+  componentInteraction(input: ComponentInteractionInput & { deliver?: Delivery }): SentInteraction;
+  /** The Interactions Endpoint URL (as set in the developer portal), or undefined for the gateway. */
+  interactionsEndpoint: string | undefined;
+  /** How long the fake takes to act on an HTTP interaction's answer; until then its webhook is unknown (default 0). */
+  httpAnswerDelayMs: number;
+  /** The public key (hex) matching the key the fake signs HTTP interactions with: DISCORD_PUBLIC_KEY. */
+  readonly publicKey: string;
+  /** POSTs `body` to the endpoint as Discord would, signed; `forge` signs with another key. */
+  signedPost(body: string, options?: { forge?: boolean; omitSignature?: boolean }): Promise<HttpDelivery>;
+  /** A thread (or a forum post) the test side starts; THREAD_CREATE goes out. Returns its channel id. */
+  createThread(input: ThreadInput): string;
+  /** A forum's tags. */
+  forumTags(forumId: string): ForumTag[];
+  /** A thread's applied tags (a forum post's), as its last PATCH left them. */
+  appliedTags(threadId: string): string[];
+  /** Edits (PATCH of channel or webhook messages) answer 429 `times` times, `retryAfterSec` each. */
+  rateLimitEdits(times: number, retryAfterSec?: number): void;
   /**
    * The DM channel with a user (created if needed). Discord sends bots no CHANNEL_CREATE for DMs;
    * pass `dispatch: true` to send one anyway.

@@ -68,6 +68,7 @@ export class Views {
     if (THREAD_TYPES.has(ch.type)) {
       return {
         ...base,
+        ...(ch.appliedTags ? { applied_tags: ch.appliedTags } : {}),
         owner_id: ch.ownerId ?? this.#state.opts.botUserId,
         message_count: ch.messageCount,
         total_message_sent: ch.messageCount,
@@ -87,6 +88,7 @@ export class Views {
       permission_overwrites: [],
       topic: null,
       nsfw: false,
+      ...(ch.type === ChannelType.GuildForum ? { available_tags: ch.availableTags ?? [], default_reaction_emoji: null, default_sort_order: null, default_forum_layout: 0 } : {}),
       last_pin_timestamp: null,
       ...(ch.type === ChannelType.GuildVoice || ch.type === ChannelType.GuildStageVoice
         ? { bitrate: 64_000, user_limit: 0, rtc_region: null }

@@ -18,8 +18,11 @@
  * - blocks must be an array of typed objects (at most 50, a section's text at most 3,000 chars);
  *   `text` over 40,000 chars is truncated;
  * - native streams: `chat.startStream` needs `thread_ts`, and outside DMs `recipient_team_id` and
- *   `recipient_user_id`; appending to or stopping a stopped stream fails with
- *   `message_not_in_streaming_state`;
+ *   `recipient_user_id`; appending to or stopping a stopped or expired (idle past
+ *   `streamIdleTimeoutMs`) stream fails with `message_not_in_streaming_state`, one a person
+ *   stopped (`stopAgentSession`) with `stopped_by_user`; `streamRefusal` refuses new streams;
+ * - agent sessions take only `active|processing|suspended|closed`, keep the title they were created
+ *   with; suggested prompts are 1 to 4 `{title, message}`;
  * - a `response_url` takes at most 5 posts;
  * - hosted files (`hostFile`) are served only to the bot token, as `url_private` is;
  * - `POST /fake/messages` seeds a person's message from another process (not a Slack API).
@@ -147,6 +150,8 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     calls,
     ephemerals: workspace.ephemerals,
     workspaceAdmins: workspace.workspaceAdmins,
+    agentSessions: workspace.agentSessions,
+    suggestedPrompts: workspace.suggestedPrompts,
     responseUrlPosts: responseUrls.posts,
     envelopes: socketMode.envelopes,
 
@@ -159,6 +164,33 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     },
 
     seedMessage: (input) => workspace.seedMessage(input),
+
+    agentSession: (channel, threadTs) => workspace.agentSessions.get(`${channel}:${threadTs}`),
+
+    get streamIdleTimeoutMs() {
+      return workspace.streamIdleTimeoutMs;
+    },
+    set streamIdleTimeoutMs(ms: number) {
+      workspace.streamIdleTimeoutMs = ms;
+    },
+    get streamRefusal() {
+      return workspace.streamRefusal;
+    },
+    set streamRefusal(error: string | undefined) {
+      workspace.streamRefusal = error;
+    },
+
+    stopAgentSession(channel, threadTs, user) {
+      const stopped = workspace
+        .replies(channel, threadTs)
+        .filter((message) => message.bot_id !== undefined && workspace.streamOpen(message));
+      for (const message of stopped) {
+        message.stream = 'stopped';
+        message.streamStoppedByUser = true;
+      }
+      const eventTs = workspace.nextTs();
+      return { type: 'agent_session_stopped', channel, thread_ts: threadTs, user, event_ts: eventTs, streaming_message_ts: stopped.map((message) => message.ts) };
+    },
 
     messages: (channel) => workspace.snapshots((m) => channel === undefined || m.channel === channel),
 

@@ -180,3 +180,42 @@ export async function postSignedEvent(
   }
   return fetch(url, { method: 'POST', headers, body: raw });
 }
+
+export interface FeedbackClickFields {
+  user: string;
+  channel: string;
+  /** The message carrying the buttons. */
+  messageTs: string;
+  threadTs?: string;
+  actionId: string;
+  /** The clicked button's `value`. */
+  value: string;
+  responseUrl: string;
+  teamId?: string;
+}
+
+/**
+ * A `block_actions` payload for a click on a `feedback_buttons` element, as Slack sends it to the
+ * interactivity URL (form field `payload`) or in a Socket Mode `interactive` envelope.
+ */
+export function feedbackClickPayload(fields: FeedbackClickFields): Record<string, unknown> {
+  const teamId = fields.teamId ?? SLACK_FAKE_DEFAULTS.teamId;
+  return {
+    type: 'block_actions',
+    token: SLACK_FAKE_DEFAULTS.verificationToken,
+    api_app_id: SLACK_FAKE_DEFAULTS.apiAppId,
+    team: { id: teamId, domain: SLACK_FAKE_DEFAULTS.teamDomain },
+    user: { id: fields.user, username: fields.user.toLowerCase(), team_id: teamId },
+    channel: { id: fields.channel, name: 'general' },
+    container: { type: 'message', message_ts: fields.messageTs, channel_id: fields.channel, is_ephemeral: false, ...(fields.threadTs ? { thread_ts: fields.threadTs } : {}) },
+    message: { type: 'message', ts: fields.messageTs, ...(fields.threadTs ? { thread_ts: fields.threadTs } : {}) },
+    trigger_id: `${Date.now()}.${randomBytes(4).readUInt32BE(0)}`,
+    response_url: fields.responseUrl,
+    actions: [{ type: 'feedback_buttons', action_id: fields.actionId, block_id: 'feedback', value: fields.value, action_ts: `${Math.floor(Date.now() / 1000)}.000100` }],
+  };
+}
+
+/** An interactivity body, `application/x-www-form-urlencoded` with one `payload` field, as Slack POSTs it. */
+export function interactionForm(payload: Record<string, unknown>): string {
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}

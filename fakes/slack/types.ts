@@ -35,8 +35,32 @@ export interface FakeMessage {
   reactions: FakeReaction[];
   /** Set on messages created by `chat.startStream`. */
   stream?: 'streaming' | 'stopped';
+  /** When the stream last took a call (start or append), ms; an idle stream expires. */
+  streamTouchedAt?: number;
+  /** A person stopped the stream (the agent's stop button): further appends fail with `stopped_by_user`. */
+  streamStoppedByUser?: boolean;
   /** `ts` of the latest edit, when edited. */
   edited_ts?: string;
+}
+
+/** An agent session (`agents.sessions.setStatus`): one per thread. */
+export interface FakeAgentSession {
+  channel: string;
+  thread_ts: string;
+  status: 'active' | 'processing' | 'suspended' | 'closed';
+  /** Set when the session was created with one; later titles are ignored, as in Slack. */
+  title?: string;
+  initiator_user_id?: string;
+  /** Every status it has had, oldest first. */
+  history: string[];
+}
+
+/** What `assistant.threads.setSuggestedPrompts` last set on a thread. */
+export interface FakeSuggestedPrompts {
+  channel: string;
+  thread_ts: string;
+  title?: string;
+  prompts: Array<{ title: string; message: string }>;
 }
 
 export interface FakeCall {
@@ -184,6 +208,20 @@ export interface SlackFake {
   /** Connections accepted since start (or reset). */
   readonly totalSocketConnections: number;
   readonly envelopes: SentEnvelope[];
+
+  /** Agent sessions by `channel:thread_ts`. */
+  readonly agentSessions: Map<string, FakeAgentSession>;
+  agentSession(channel: string, threadTs: string): FakeAgentSession | undefined;
+  readonly suggestedPrompts: FakeSuggestedPrompts[];
+  /** A native stream idle this long expires (`message_not_in_streaming_state`); default 5 minutes. */
+  streamIdleTimeoutMs: number;
+  /** Refuse `chat.startStream` with this error (e.g. `feature_not_enabled`) until set back to undefined. */
+  streamRefusal: string | undefined;
+  /**
+   * A person clicks the agent's stop button in a thread: Slack stops the app's open streams there
+   * and sends `agent_session_stopped`. Returns that event, for the test to deliver.
+   */
+  stopAgentSession(channel: string, threadTs: string, user: string): Record<string, unknown>;
 
   /** Poll `predicate` every 10 ms until true; rejects after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs?: number, what?: string): Promise<void>;

@@ -2,15 +2,27 @@
  * The Web API methods a chat bot uses, with Slack's checks: tokens aside (the server checks those),
  * blocks must be typed objects (at most 50, a section's text at most 3,000 chars), text over 40,000
  * chars is truncated, only the bot's own messages can be changed, and native streams follow
- * `chat.startStream` / `appendStream` / `stopStream` rules.
+ * `chat.startStream` / `appendStream` / `stopStream` rules (an idle stream expires; a refusal can be
+ * switched on), and agent sessions and suggested prompts keep what they were set to.
  */
 import { isRecord } from '../http.ts';
 import { SLACK_FAKE_DEFAULTS } from './signing.ts';
 import { fail, flag, int, str, type ApiResult, type Args } from './request.ts';
-import type { FakeEphemeral, FakeMessage } from './types.ts';
+import type { FakeAgentSession, FakeEphemeral, FakeMessage } from './types.ts';
 import { byTs, isMessage, TEXT_LIMIT, tsToMicros, type Workspace } from './workspace.ts';
 
 const SECTION_TEXT_LIMIT = 3_000;
+/** `chat.appendStream`'s `markdown_text` per call. */
+const STREAM_APPEND_LIMIT = 12_000;
+const SESSION_STATUSES = new Set(['active', 'processing', 'suspended', 'closed']);
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
 const MAX_BLOCKS = 50;
 
 /** Error code when `blocks` is not something Slack would accept, else undefined. */
@@ -170,36 +182,75 @@ export function webApiMethods(workspace: Workspace, openSocketUrl: () => string)
       if (!channel) return fail('channel_not_found');
       const threadTs = str(args, 'thread_ts');
       if (!threadTs) return fail('invalid_arguments');
+      if (workspace.streamRefusal) return fail(workspace.streamRefusal);
       // Outside DMs Slack needs to know whom the stream is for.
       if (!channel.startsWith('D')) {
         if (!str(args, 'recipient_team_id')) return fail('missing_recipient_team_id');
         if (!str(args, 'recipient_user_id')) return fail('missing_recipient_user_id');
       }
-      const message = workspace.botMessage(channel, streamText(args), args, workspace.threadRoot(channel, threadTs));
+      const text = streamText(args);
+      if (text === '' && !Array.isArray(args.chunks)) return fail('invalid_arguments');
+      const message = workspace.botMessage(channel, text, args, workspace.threadRoot(channel, threadTs));
       message.stream = 'streaming';
+      message.streamTouchedAt = Date.now();
       return { ok: true, channel, ts: message.ts };
     },
 
     'chat.appendStream': (args) => {
       const found = workspace.ownMessage(args, 'message_not_in_streaming_state');
       if (!isMessage(found)) return found;
-      if (found.stream !== 'streaming') return fail('message_not_in_streaming_state');
+      if (found.streamStoppedByUser) return fail('stopped_by_user');
+      if (!workspace.streamOpen(found)) return fail('message_not_in_streaming_state');
       const added = streamText(args);
+      if (added === '' && !Array.isArray(args.chunks)) return fail('invalid_arguments');
+      if (added.length > STREAM_APPEND_LIMIT) return fail('msg_too_long');
       if (added !== '') workspace.edit(found, (found.text + added).slice(0, TEXT_LIMIT));
+      found.streamTouchedAt = Date.now();
       return { ok: true, channel: found.channel, ts: found.ts };
     },
 
     'chat.stopStream': (args) => {
       const found = workspace.ownMessage(args, 'message_not_in_streaming_state');
       if (!isMessage(found)) return found;
-      if (found.stream !== 'streaming') return fail('message_not_in_streaming_state');
+      if (found.streamStoppedByUser) return fail('stopped_by_user');
+      if (!workspace.streamOpen(found)) return fail('message_not_in_streaming_state');
       const blocksError = checkBlocks(args.blocks);
       if (blocksError) return fail(blocksError);
+      const sessionStatus = str(args, 'session_status');
+      if (sessionStatus !== undefined && !SESSION_STATUSES.has(sessionStatus)) return fail('invalid_arguments');
       const added = streamText(args);
       const blocks = Array.isArray(args.blocks) ? args.blocks : undefined;
       if (added !== '' || blocks !== undefined) workspace.edit(found, (found.text + added).slice(0, TEXT_LIMIT), blocks);
       found.stream = 'stopped';
+      if (sessionStatus !== undefined && found.thread_ts) workspace.setSessionStatus(found.channel, found.thread_ts, sessionStatus as FakeAgentSession['status']);
       return { ok: true, channel: found.channel, ts: found.ts, message: workspace.toSlack(found) };
+    },
+
+    'agents.sessions.setStatus': (args) => {
+      const channel = str(args, 'channel_id');
+      if (!channel) return fail('channel_not_found');
+      const threadTs = str(args, 'thread_ts');
+      const status = str(args, 'status') ?? '';
+      // Only the four lifecycle values: free text is refused.
+      if (!threadTs || !SESSION_STATUSES.has(status)) return fail('invalid_arguments');
+      const title = str(args, 'title');
+      if (title !== undefined && title.length > 200) return fail('invalid_arguments');
+      const initiator = str(args, 'initiator_user_id');
+      workspace.setSessionStatus(channel, threadTs, status as FakeAgentSession['status'], { ...(title ? { title } : {}), ...(initiator ? { initiator } : {}) });
+      return { ok: true };
+    },
+
+    'assistant.threads.setSuggestedPrompts': (args) => {
+      const channel = str(args, 'channel_id');
+      if (!channel) return fail('channel_not_found');
+      const threadTs = str(args, 'thread_ts');
+      const prompts = typeof args.prompts === 'string' ? safeJson(args.prompts) : args.prompts;
+      if (!threadTs || !Array.isArray(prompts) || prompts.length === 0 || prompts.length > 4) return fail('invalid_arguments');
+      const valid = prompts.every((prompt) => isRecord(prompt) && typeof prompt.title === 'string' && prompt.title !== '' && typeof prompt.message === 'string' && prompt.message !== '');
+      if (!valid) return fail('invalid_arguments');
+      const title = str(args, 'title');
+      workspace.suggestedPrompts.push({ channel, thread_ts: threadTs, prompts: prompts as Array<{ title: string; message: string }>, ...(title ? { title } : {}) });
+      return { ok: true };
     },
   };
 }

@@ -3,7 +3,7 @@
  * threads, edits and reactions, ephemerals, and the workspace admins `users.info` reports.
  */
 import { fail, flag, str, type ApiResult, type Args } from './request.ts';
-import type { FakeEphemeral, FakeMessage, SeedMessageInput } from './types.ts';
+import type { FakeAgentSession, FakeEphemeral, FakeMessage, FakeSuggestedPrompts, SeedMessageInput } from './types.ts';
 
 export const TEXT_LIMIT = 40_000;
 /** Generated timestamps start here and step by 100 µs: `1700000000.000100`, `…000200`, … */
@@ -46,6 +46,10 @@ export class Workspace {
   readonly ephemerals: FakeEphemeral[] = [];
   /** Users `users.info` reports as workspace admins. */
   readonly workspaceAdmins = new Set<string>();
+  readonly agentSessions = new Map<string, FakeAgentSession>();
+  readonly suggestedPrompts: FakeSuggestedPrompts[] = [];
+  streamIdleTimeoutMs = 5 * 60_000;
+  streamRefusal: string | undefined;
   #lastTsMicros = TS_BASE_MICROS;
 
   constructor(ids: WorkspaceIds) {
@@ -179,9 +183,34 @@ export class Workspace {
     return this.store.filter(keep).sort(byTs).map(snapshot);
   }
 
+  /** Whether a stream message is still open; one idle past the timeout is closed now. */
+  streamOpen(message: FakeMessage, now = Date.now()): boolean {
+    if (message.stream !== 'streaming') return false;
+    if (now - (message.streamTouchedAt ?? now) <= this.streamIdleTimeoutMs) return true;
+    message.stream = 'stopped';
+    return false;
+  }
+
+  /** Sets a thread's agent session status, creating the session (with its title) if needed. */
+  setSessionStatus(channel: string, threadTs: string, status: FakeAgentSession['status'], created: { title?: string; initiator?: string } = {}): FakeAgentSession {
+    const key = `${channel}:${threadTs}`;
+    let session = this.agentSessions.get(key);
+    if (!session) {
+      session = { channel, thread_ts: threadTs, status, history: [], ...(created.title ? { title: created.title } : {}), ...(created.initiator ? { initiator_user_id: created.initiator } : {}) };
+      this.agentSessions.set(key, session);
+    }
+    session.status = status;
+    session.history.push(status);
+    return session;
+  }
+
   /** Forget messages and ephemerals; ts keeps counting up, so timestamps stay unique across a reset. */
   reset(): void {
     this.store.length = 0;
     this.ephemerals.length = 0;
+    this.agentSessions.clear();
+    this.suggestedPrompts.length = 0;
+    this.streamIdleTimeoutMs = 5 * 60_000;
+    this.streamRefusal = undefined;
   }
 }

@@ -15,6 +15,8 @@ const entrySchema = (platforms: readonly [string, ...string[]]) =>
       model: z.string().min(1).optional(),
       systemPrompt: z.string().min(1).max(8000).optional(),
       answerWithoutMention: z.boolean().optional(),
+      /** Prompts offered when someone opens the bot from this channel (where the platform has such a view). */
+      suggestedPrompts: z.array(z.object({ title: z.string().min(1).max(75), message: z.string().min(1).max(500) }).strict()).max(4).optional(),
     })
     .strict()
     .refine((entry) => entry.channel !== undefined || entry.guild !== undefined, 'needs a channel or a guild');

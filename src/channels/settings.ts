@@ -74,6 +74,14 @@ export class ChannelSettingsStore {
     return this.resolve(ref);
   }
 
+  /** The prompts the settings file suggests for this channel (or its guild), if it sets any. */
+  suggestedPrompts(ref: ChannelRef): Array<{ title: string; message: string }> | undefined {
+    const forPlatform = this.#file.filter((entry) => entry.platform === ref.platform);
+    const channel = forPlatform.find((entry) => entry.channel === ref.channelId);
+    const guild = forPlatform.find((entry) => entry.guild === ref.workspaceId && entry.channel === undefined);
+    return channel?.suggestedPrompts ?? guild?.suggestedPrompts;
+  }
+
   #fromFile(ref: ChannelRef): ChannelSettings | undefined {
     const forPlatform = this.#file.filter((entry) => entry.platform === ref.platform);
     const guild = forPlatform.find((entry) => entry.guild === ref.workspaceId && entry.channel === undefined);

@@ -1,10 +1,11 @@
 import type { ChatRequestRecord } from '../../fakes/hf/server.ts';
 
+/** The demo model's name, in requests, logs and settings: never a real model's. */
+export const DEMO_MODEL_ID = 'hfbot/offline-demo-model';
+
 export interface DemoModel {
   /** OpenAI-compatible base URL of the demo chat model. */
   baseUrl: string;
-  /** Text-classification base URL (keyword sentiment). */
-  inferenceUrl: string;
   close(): Promise<void>;
 }
 
@@ -26,8 +27,9 @@ function lastUserText(request: ChatRequestRecord): string {
 
 /**
  * The project's fake Hugging Face server, started in this process as an offline demo model for a local
- * page (a platform that accepts it) when no HF_TOKEN is set. Its first answer starts with a short cold start (HTTP 503
- * loading), so the warming-up notice can be seen too.
+ * page (a platform that accepts it) when no HF_TOKEN is set. Its first answer starts with a short cold
+ * start (HTTP 503 loading), so the warming-up notice can be seen too. It only chats: without a token,
+ * sentiment is scored by the built-in lexicon, which says so.
  */
 export async function startDemoModel(): Promise<DemoModel> {
   // Loaded only here: a deployment with a token never runs it (the production image leaves it out).
@@ -35,5 +37,5 @@ export async function startDemoModel(): Promise<DemoModel> {
   const fake = await startHfFake({ defaultTokenDelayMs: 40 });
   fake.setDefaultChat((request) => ({ kind: 'stream', text: demoAnswer(lastUserText(request)), firstTokenDelayMs: 300 }));
   fake.enqueueChat({ kind: 'loading', shape: 'legacy', estimatedTime: 3 });
-  return { baseUrl: fake.baseUrl, inferenceUrl: fake.inferenceUrl, close: () => fake.close() };
+  return { baseUrl: fake.baseUrl, close: () => fake.close() };
 }

@@ -1,6 +1,6 @@
 /**
  * The small set of failures the workers act on. Every model or platform error is classified once,
- * where it arises (the HF client, the Slack and Discord surfaces), into one of these; what to do
+ * where it arises (the HF client, the platforms' surfaces), into one of these; what to do
  * about each is decided in one place (src/worker/policy.ts).
  */
 

@@ -42,6 +42,8 @@ const progressSchema = z.object({
   loadingWaitMs: z.number().nonnegative().default(0),
   /** Total time spent delayed by HF rate limits. */
   rateLimitWaitMs: z.number().nonnegative().default(0),
+  /** The surface's own record of the reply (opaque to the core; absent in jobs written before it). */
+  surface: z.record(z.string(), z.unknown()).optional(),
 });
 export type ChatProgress = z.infer<typeof progressSchema>;
 
@@ -67,6 +69,10 @@ export const chatJobSchema = z.object({
   fetchThreadContext: z.boolean().default(false),
   /** Files on the user's message, read by the worker (text inlined, images to vision models). */
   attachments: z.array(attachmentSchema).max(10).default([]),
+  /** The job whose answer this one gives again (regenerate): its exchange in the history is replaced. */
+  replaces: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
+  /** A short note for the model from the platform (e.g. the channel the person opened the chat from). */
+  systemNote: z.string().max(500).optional(),
   progress: progressSchema.default({ messageIds: [], loadingWaitMs: 0, rateLimitWaitMs: 0 }),
 });
 export type ChatJob = z.infer<typeof chatJobSchema>;

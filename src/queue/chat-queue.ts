@@ -8,7 +8,7 @@ export const CHAT_QUEUE = 'chat';
 const SEEN_EVENT_TTL_SECONDS = 24 * 3600;
 /**
  * How long a claim stays "pending" without an outcome. A gateway that dies mid-intake leaves its
- * claim behind; the platform's next redelivery (Slack retries after 1 and 5 minutes) finds it
+ * claim behind; the platform's next redelivery (a minute or more later) finds it
  * expired and takes the event in afresh.
  */
 const PENDING_CLAIM_TTL_SECONDS = 30;

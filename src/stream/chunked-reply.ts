@@ -1,10 +1,13 @@
-import type { ReplyHandle } from '../surface.ts';
+import type { ReplyEnd, ReplyHandle } from '../surface.ts';
 
 /** The three things a platform does to the messages that carry one reply. */
 export interface ReplyMessages {
-  /** Posts message number `index` of the reply; returns its id. */
-  post(text: string, index: number): Promise<string>;
-  edit(id: string, text: string, index: number): Promise<void>;
+  /**
+   * Posts message number `index` of the reply; returns its id. `end` is set on the last message of
+   * a final render (when the reply was made with `marksEnd`), e.g. for buttons under an answer.
+   */
+  post(text: string, index: number, end?: ReplyEnd): Promise<string>;
+  edit(id: string, text: string, index: number, end?: ReplyEnd): Promise<void>;
   remove(id: string): Promise<void>;
 }
 
@@ -21,6 +24,7 @@ export class ChunkedReply implements ReplyHandle {
   readonly #toChunks: (markdown: string, final: boolean) => string[];
   readonly #ids: string[];
   readonly #save: (ids: string[]) => Promise<void>;
+  readonly #marksEnd: boolean;
   /** What each message shows now; unknown after a resume, so everything is rewritten once. */
   readonly #shown: (string | undefined)[] = [];
   #apiCalls = 0;
@@ -30,15 +34,22 @@ export class ChunkedReply implements ReplyHandle {
     toChunks: (markdown: string, final: boolean) => string[],
     ids: readonly string[],
     save: (ids: string[]) => Promise<void>,
+    options: { marksEnd?: boolean } = {},
   ) {
     this.#messages = messages;
     this.#toChunks = toChunks;
     this.#ids = [...ids];
     this.#save = save;
+    this.#marksEnd = options.marksEnd ?? false;
   }
 
   get apiCalls(): number {
     return this.#apiCalls;
+  }
+
+  /** The messages that carry the reply now, in order. */
+  get messageIds(): readonly string[] {
+    return this.#ids;
   }
 
   /** Whether any message of this reply exists yet. */
@@ -46,17 +57,19 @@ export class ChunkedReply implements ReplyHandle {
     return this.#ids.length > 0;
   }
 
-  async render(markdown: string, final: boolean): Promise<void> {
+  async render(markdown: string, final: boolean, end?: ReplyEnd): Promise<void> {
     const chunks = this.#toChunks(markdown, final);
     for (const [index, text] of chunks.entries()) {
       const id = this.#ids[index];
+      // The last message of a final render is written even if unchanged, so the platform can mark the end.
+      const ending = this.#marksEnd && final && end !== undefined && index === chunks.length - 1 ? end : undefined;
       if (id === undefined) {
         this.#apiCalls += 1;
-        this.#ids.push(await this.#messages.post(text, index));
+        this.#ids.push(await this.#messages.post(text, index, ending));
         await this.#save([...this.#ids]);
-      } else if (this.#shown[index] !== text) {
+      } else if (this.#shown[index] !== text || ending !== undefined) {
         this.#apiCalls += 1;
-        await this.#messages.edit(id, text, index);
+        await this.#messages.edit(id, text, index, ending);
       }
       this.#shown[index] = text;
     }

@@ -101,7 +101,7 @@ export class ChatProcessor {
     const surface = this.#deps.surfaces.get(data.platform);
     if (!surface) return;
     const reply = scrubbedReply(await surface.openReply(data, async () => undefined), this.#deps.scrub);
-    await reply.render(notices.failed, true);
+    await reply.render(notices.failed, true, 'notice');
   }
 
   /**
@@ -195,6 +195,7 @@ export class ChatProcessor {
           data.kind === 'mention' && data.threadId ? this.#deps.replies.remember(data.platform, messageIds, data.threadId) : undefined,
         ]);
       },
+      saveState: (surfaceState) => this.#saveProgress(run, { surface: surfaceState }),
       mayHavePosted: data.progress.messageIds.length === 0 && run.job.attemptsStarted > 1,
       scrub: this.#deps.scrub,
     });
@@ -229,7 +230,7 @@ export class ChatProcessor {
     const surface = this.#deps.surfaces.get(run.data.platform);
     if (surface && run.data.progress.messageIds.length > 0) {
       const reply = scrubbedReply(await surface.openReply(run.data, async () => undefined), this.#deps.scrub);
-      await reply.render(notices.stopped(''), true);
+      await reply.render(notices.stopped(''), true, 'notice');
     }
     return { outcome: 'stopped', chars: 0, edits: 0, maxVisibleLagMs: 0 };
   }
@@ -243,7 +244,7 @@ export class ChatProcessor {
     this.#deps.metrics.job('chat', 'stopped');
     await Promise.all([this.#deps.answers.finished(run.data, model, 'stopped'), this.#deps.insights?.recordStopped(model)]);
     try {
-      await reply.render(notices.stopped(partial), true);
+      await reply.render(notices.stopped(partial), true, 'notice');
     } catch (err) {
       run.log.warn({ err }, 'could not mark the reply as stopped');
     }
@@ -251,7 +252,7 @@ export class ChatProcessor {
       await this.#deps.history.appendOnce(run.conversation, run.data.id, [
         { role: 'user', content: run.data.text },
         { role: 'assistant', content: partial },
-      ]);
+      ], run.data.replaces);
     }
     await this.#finishTurn(run);
     return { outcome: 'stopped', chars: partial.length, edits: 0, maxVisibleLagMs: 0 };
@@ -295,7 +296,7 @@ export class ChatProcessor {
     const tell = async (final: boolean) => {
       if (!shown) return;
       try {
-        await shown.reply.render(noticeText(action.notice, shown.partial), final);
+        await shown.reply.render(noticeText(action.notice, shown.partial), final, final ? 'notice' : 'status');
       } catch (renderErr) {
         run.log.warn({ err: renderErr }, 'could not show a status in the reply');
       }

@@ -1,10 +1,10 @@
 import type { ChatJob } from '../jobs/chat-job.ts';
-import type { ReplyHandle, Surface } from '../surface.ts';
+import type { ReplyEnd, ReplyHandle, Surface } from '../surface.ts';
 
 /** A reply whose every render is scrubbed first: the one place text leaves the worker for a platform. */
 export function scrubbedReply(reply: ReplyHandle, scrub: (text: string) => string): ReplyHandle {
   return {
-    render: (text, final) => reply.render(scrub(text), final),
+    render: (text, final, end) => reply.render(scrub(text), final, end),
     get apiCalls() {
       return reply.apiCalls;
     },
@@ -48,8 +48,8 @@ export class EarlyReply implements ReplyHandle {
     return this.#opened?.apiCalls ?? 0;
   }
 
-  async render(markdown: string, final: boolean): Promise<void> {
-    await (await this.#opening).render(markdown, final);
+  async render(markdown: string, final: boolean, end?: ReplyEnd): Promise<void> {
+    await (await this.#opening).render(markdown, final, end);
   }
 
   /** Resolves once the opening is over, whichever way it went. */
@@ -63,6 +63,8 @@ export interface OpenReplyInput {
   job: ChatJob;
   /** Awaited after every new message: keeps the ids in the job (and indexes them). */
   saveMessageIds: (ids: string[]) => Promise<void>;
+  /** Awaited when the surface keeps its own record of the reply (`progress.surface`). */
+  saveState: (state: Record<string, unknown>) => Promise<void>;
   /** Started before and nothing saved: a worker may have died between posting and saving. */
   mayHavePosted: boolean;
   scrub: (text: string) => string;
@@ -71,7 +73,7 @@ export interface OpenReplyInput {
 /** Opens the job's reply (a placeholder, or the messages an earlier attempt saved) without waiting for it. */
 export function openReply(input: OpenReplyInput): EarlyReply {
   const opening = input.surface
-    .openReply(input.job, input.saveMessageIds, { mayHavePosted: input.mayHavePosted })
+    .openReply(input.job, input.saveMessageIds, { mayHavePosted: input.mayHavePosted, saveState: input.saveState })
     .then((handle) => scrubbedReply(handle, input.scrub));
   return new EarlyReply(opening);
 }

@@ -73,7 +73,8 @@ export async function buildChatPrompt(
     reads.settings,
   ]);
   const prepared = await readAttachments(job, settings.model, surface, limits.attachments);
-  const systemPrompt = mood?.label === 'negative' ? `${settings.systemPrompt}\n\n${FRUSTRATED_HINT}` : settings.systemPrompt;
+  const hints = [...(job.systemNote ? [job.systemNote] : []), ...(mood?.label === 'negative' ? [FRUSTRATED_HINT] : [])];
+  const systemPrompt = [settings.systemPrompt, ...hints].join('\n\n');
   const turns: ModelTurn[] = buildPrompt(systemPrompt, context, prepared.text, limits.contextMaxChars);
   if (prepared.images.length > 0) turns[turns.length - 1] = { role: 'user', content: [{ type: 'text', text: prepared.text }, ...prepared.images] };
   return { turns, settings, notes: prepared.notes };
@@ -99,7 +100,8 @@ async function readContext(
       log.warn({ err }, 'could not read the thread for context; using the stored history');
     }
   }
-  return history.read(conversation);
+  // An answer asked again sees the conversation as it was when the question was first asked.
+  return history.read(conversation, { before: job.replaces });
 }
 
 /** The message's files, read for the model: text inlined, images for a vision model, notes for the rest. */

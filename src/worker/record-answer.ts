@@ -26,7 +26,7 @@ export async function recordAnswer(job: ChatJob, conversation: string, answer: A
   await sinks.history.appendOnce(conversation, job.id, [
     { role: 'user', content: job.text + attached },
     { role: 'assistant', content: answer.text },
-  ]);
+  ], job.replaces);
   const { edits, firstVisibleAt, maxVisibleLagMs } = answer.pacer;
   sinks.metrics.answered({
     platform: job.platform,

@@ -50,12 +50,13 @@ export type AnswerOutcome =
  * comes back with the partial answer, for the policy to decide on.
  */
 export async function streamAnswer(request: AnswerRequest): Promise<AnswerOutcome> {
+  const output = new ChatOutput();
   const pacer = new EditPacer({
-    render: (text, final) => request.reply.render(text, final),
+    // Until the answer begins, what the pacer shows is the thinking status.
+    render: (text, final) => request.reply.render(text, final, final ? 'answer' : output.answer.trim() ? undefined : 'status'),
     intervalMs: request.editIntervalMs,
     onRenderError: (err) => request.log.warn({ err }, 'an intermediate edit failed; the next one carries the text'),
   });
-  const output = new ChatOutput();
   const ticker = new ThinkingTicker(output, pacer);
   const startedAt = Date.now();
   let firstTokenAt: number | undefined;

@@ -1,24 +1,17 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { copyFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayOf } from '../../src/insights/days.ts';
 import { InsightsStore } from '../../src/insights/store.ts';
 import { keyspace } from '../../src/queue/redis.ts';
 import { channelScope, SentimentStore } from '../../src/sentiment/store.ts';
+import { ARTIFACTS, haveChromium, launchChromium } from '../support/browser.ts';
 import { eventually, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Screenshots of every run (git-ignored); `UPDATE_DOCS_SCREENSHOTS=1` also refreshes the README's. */
-const ARTIFACTS = new URL('../artifacts/', import.meta.url);
 const DOCS_SCREENSHOT = new URL('../../docs/insights.png', import.meta.url);
 const PASSWORD = 'insights-admin-password-do-not-log';
 const DAY = 24 * 3600 * 1000;
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  const message = `Browser tests need Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`;
-  if (process.env.CI) throw new Error(message);
-  process.stderr.write(`${message} Skipping the insights browser tests.\n`);
-}
+const browserTests = haveChromium('insights');
 
 let browser: Browser;
 let service: RunningTestService;
@@ -67,11 +60,10 @@ async function scriptHistory(run: RunningTestService): Promise<void> {
   await Promise.all(folds);
 }
 
-describe.skipIf(!haveChromium)('insights page in a real browser', () => {
+describe.skipIf(!browserTests)('insights page in a real browser', () => {
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     service = await startTestService({ PLAYGROUND_ENABLED: 'true', USER_RATE_LIMIT: '0', ADMIN_PASSWORD: PASSWORD, QUEUE_PREFIX: uniquePrefix('insights') });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

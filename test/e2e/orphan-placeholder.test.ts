@@ -32,7 +32,8 @@ afterAll(async () => {
 
 describe('a placeholder posted by an attempt that died before saving it', () => {
   it('is adopted on Slack', async () => {
-    const config = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 's', SLACK_API_URL: slack.apiUrl })!;
+    // The placeholder-and-edits path.
+    const config = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 's', SLACK_API_URL: slack.apiUrl, SLACK_STREAMING: 'update' })!;
     const surface = new SlackSurface(createSlackWebClient(config), config, logger);
     const root = slack.seedMessage({ channel: 'C1', user: 'U1', text: 'hello bot' });
     const chat = job({ id: 'slack-ev-Orphan', platform: 'slack', channelId: 'C1', threadId: root, messageId: root, reply: { channelId: 'C1', threadId: root } });
@@ -46,6 +47,27 @@ describe('a placeholder posted by an attempt that died before saving it', () => 
     const replies = slack.botReplies('C1', root);
     expect(replies.map((message) => message.text)).toEqual(['the answer']);
     expect(saved[0]).toEqual([replies[0]!.ts]);
+  });
+
+  it('is adopted on Slack when it is a native stream, never an earlier finished answer', async () => {
+    const config = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 's', SLACK_API_URL: slack.apiUrl })!;
+    const surface = new SlackSurface(createSlackWebClient(config), config, logger);
+    const root = slack.seedMessage({ channel: 'C2', user: 'U1', text: 'hello bot' });
+    const earlier = job({ id: 'slack-ev-Earlier', platform: 'slack', channelId: 'C2', threadId: root, messageId: root, reply: { channelId: 'C2', threadId: root } });
+    await (await surface.openReply(earlier, async () => undefined)).render('an earlier answer', true, 'answer');
+
+    const question = slack.seedMessage({ channel: 'C2', user: 'U1', text: 'and again', thread_ts: root });
+    const chat = job({ id: 'slack-ev-OrphanStream', platform: 'slack', channelId: 'C2', threadId: root, messageId: question, reply: { channelId: 'C2', threadId: root } });
+    // A job that waited its turn, with nothing posted: the earlier, finished answer is not its own.
+    const waited = await surface.openReply(chat, async () => undefined, { mayHavePosted: true });
+    // It starts its stream and "dies" before saving the ts.
+    await waited.render('the answer begins ', false);
+    const saved: string[][] = [];
+    const reply = await surface.openReply(chat, async (ids) => void saved.push(ids), { mayHavePosted: true });
+    await reply.render('the answer, whole', true, 'answer');
+
+    expect(slack.botReplies('C2', root).map((message) => message.text)).toEqual(['an earlier answer', 'the answer, whole']);
+    expect(saved[0]).toEqual([slack.botReplies('C2', root)[1]!.ts]);
   });
 
   it('is the same message on Discord: posts carry a nonce Discord enforces', async () => {

@@ -31,6 +31,8 @@ beforeAll(async () => {
     QUEUE_PREFIX: uniquePrefix('processes'),
     ...hfEnv(hf),
     ...slackEnv(slack),
+    // The placeholder-and-edits path; test/e2e/slack-agent.test.ts resumes a native stream.
+    SLACK_STREAMING: 'update',
     USER_RATE_LIMIT: '0',
     SHUTDOWN_GRACE_MS: '500',
   };

@@ -39,8 +39,15 @@ describe('npm run register-commands', () => {
   });
 
   it('registers globally without --guild', async () => {
-    await register([]);
+    const { stdout } = await register([]);
     expect(discord.registeredCommands.global.map((command) => command.name).sort()).toEqual(['ask', 'model', 'prompt', 'reset', 'sentiment']);
+    expect(stdout).toContain("Interactions Endpoint URL (developer portal → General Information; needs DISCORD_PUBLIC_KEY set): <the service's public URL>/discord/interactions");
+  });
+
+  it('prints the Interactions Endpoint URL to paste in the developer portal', async () => {
+    const { stdout } = await register(['--url', 'https://bot.example.com/']);
+    expect(stdout).toMatch(/Interactions Endpoint URL .*: https:\/\/bot\.example\.com\/discord\/interactions\n/);
+    await expect(register(['--url', 'not a url'])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('--url must be') });
   });
 
   it('says what is missing instead of failing obscurely', async () => {

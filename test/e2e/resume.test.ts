@@ -34,6 +34,8 @@ describe('a worker killed in the middle of answers', () => {
       QUEUE_PREFIX: uniquePrefix('resume'),
       ...hfEnv(hf),
       ...slackEnv(slack),
+      // The placeholder-and-edits path; test/e2e/slack-agent.test.ts resumes a native stream.
+      SLACK_STREAMING: 'update',
       ...discordEnv(discord),
       // A killed worker's job is taken over after about one lock period.
       WORKER_LOCK_MS: '1500',

@@ -27,6 +27,8 @@ beforeAll(async () => {
     ...hfEnv(hf),
     HF_STREAM_IDLE_TIMEOUT_MS: '2000',
     ...slackEnv(slack),
+    // The placeholder-and-edits path (test/e2e/slack-agent.test.ts covers native streams).
+    SLACK_STREAMING: 'update',
     SLACK_MAX_MESSAGE_CHARS: '500',
     USER_RATE_LIMIT: '5',
   });

@@ -5,7 +5,7 @@ import { slackAdapter } from '../../adapters/slack/index.ts';
 import { COMMANDS } from '../../src/commands/registry.ts';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
-import { eventCallback, slashCommandPayload } from '../../fakes/slack/signing.ts';
+import { eventCallback, feedbackClickPayload, slashCommandPayload } from '../../fakes/slack/signing.ts';
 import { eventually, hfEnv, secrets, settled, slackSocketEnv, startTestService, uniquePrefix, type RunningTestService } from '../support/service.ts';
 
 /**
@@ -31,6 +31,12 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'reactions.add': ['reactions:write'],
   'reactions.remove': ['reactions:write'],
   'users.info': ['users:read'],
+  'chat.startStream': ['chat:write'],
+  'chat.appendStream': ['chat:write'],
+  'chat.stopStream': ['chat:write'],
+  // An agent's methods: declaring the app an agent (features.agent_view) comes with assistant:write.
+  'agents.sessions.setStatus': ['chat:write', 'assistant:write'],
+  'assistant.threads.setSuggestedPrompts': ['assistant:write'],
   // Downloading a shared file (url_private) is not a Web API method, but needs files:read.
   'files (download)': ['files:read'],
 };
@@ -41,13 +47,23 @@ const EVENT_SCOPES: Record<string, string> = {
   'message.channels': 'channels:history',
   'message.groups': 'groups:history',
   'message.mpim': 'mpim:history',
+  assistant_thread_started: 'assistant:write',
+  assistant_thread_context_changed: 'assistant:write',
+  agent_session_stopped: 'assistant:write',
 };
 
 const manifest = z
   .object({
-    features: z.object({ slash_commands: z.array(z.object({ command: z.string(), description: z.string() })) }),
+    features: z.object({
+      slash_commands: z.array(z.object({ command: z.string(), description: z.string() })),
+      agent_view: z.object({ agent_description: z.string().min(1), suggested_prompts: z.array(z.object({ title: z.string(), message: z.string() })).max(4) }).optional(),
+    }),
     oauth_config: z.object({ scopes: z.object({ bot: z.array(z.string()) }) }),
-    settings: z.object({ event_subscriptions: z.object({ bot_events: z.array(z.string()) }), socket_mode_enabled: z.boolean() }),
+    settings: z.object({
+      event_subscriptions: z.object({ bot_events: z.array(z.string()) }),
+      interactivity: z.object({ is_enabled: z.boolean() }),
+      socket_mode_enabled: z.boolean(),
+    }),
   })
   .parse(JSON.parse(readFileSync(new URL('../../slack/manifest.json', import.meta.url), 'utf8')));
 
@@ -63,7 +79,7 @@ let slack: SlackFake;
 let bot: RunningTestService;
 let sequence = 0;
 /** What the run showed the bot uses. */
-const seen = { events: new Set<string>(), commands: new Set<string>(), methods: new Set<string>() };
+const seen = { events: new Set<string>(), commands: new Set<string>(), methods: new Set<string>(), interactivity: false };
 
 const nextTs = () => `${1_700_400_000 + (sequence += 1)}.000100`;
 
@@ -133,6 +149,40 @@ beforeAll(async () => {
   expect(await settled(bot.queue, dm)).toBe('completed');
   if (slack.botReplies(DM).length > 0) seen.events.add('message.im');
 
+  // The agent view: a thread opened from a channel, then moved to another, then a question in it.
+  const agentThread = nextTs();
+  const assistantThread = (channel: string) => ({ user_id: 'U0PERSON', channel_id: DM, thread_ts: agentThread, context: { channel_id: channel, team_id: slack.teamId } });
+  await slack.sendEnvelope('events_api', eventCallback({ type: 'assistant_thread_started', assistant_thread: assistantThread(PUBLIC), event_ts: agentThread }, { eventId: `EvMan${(sequence += 1)}` }));
+  await eventually(() => slack.suggestedPrompts.length > 0, 'suggested prompts', 3_000).catch(() => undefined);
+  if (slack.suggestedPrompts.some((entry) => entry.thread_ts === agentThread)) seen.events.add('assistant_thread_started');
+  await slack.sendEnvelope('events_api', eventCallback({ type: 'assistant_thread_context_changed', assistant_thread: assistantThread(PRIVATE), event_ts: nextTs() }, { eventId: `EvMan${(sequence += 1)}` }));
+  const question = await deliver({ type: 'message', channel_type: 'im', user: 'U0PERSON', text: 'what is going on there?', ts: nextTs(), channel: DM, thread_ts: agentThread });
+  expect(await settled(bot.queue, question)).toBe('completed');
+  const asked = hf.chatRequests.find((request) => request.messages.at(-1)?.content === 'what is going on there?');
+  if (JSON.stringify(asked?.messages[0]).includes(`<#${PRIVATE}>`)) seen.events.add('assistant_thread_context_changed');
+
+  // An agent session's stop button, while an answer streams.
+  hf.enqueueChat({ kind: 'stream', text: 'This goes on for quite a while. '.repeat(60), tokenDelayMs: 20 });
+  const stopThread = nextTs();
+  const stoppable = await deliver({ type: 'app_mention', user: 'U0PERSON', text: `<@${slack.botUserId}> go on and on`, ts: stopThread, channel: PUBLIC });
+  await eventually(() => (slack.botReplies(PUBLIC, stopThread)[0]?.text.length ?? 0) > 20, 'the answer to stream');
+  await slack.sendEnvelope('events_api', eventCallback(slack.stopAgentSession(PUBLIC, stopThread, 'U0PERSON'), { eventId: `EvMan${(sequence += 1)}` }));
+  expect(await settled(bot.queue, stoppable)).toBe('completed');
+  if ((await bot.queue.getJob(stoppable))?.returnvalue?.outcome === 'stopped') seen.events.add('agent_session_stopped');
+
+  // A feedback button under the first answer (an interactive envelope).
+  const rated = slack.botReplies(PUBLIC, thread)[0];
+  const buttons = (rated?.blocks ?? []).find((block) => (block as { type?: string }).type === 'context_actions') as
+    | { elements: Array<{ action_id: string; positive_button: { value: string } }> }
+    | undefined;
+  const button = buttons?.elements[0];
+  if (rated && button) {
+    const payload = feedbackClickPayload({ user: 'U0PERSON', channel: PUBLIC, messageTs: rated.ts, threadTs: thread, actionId: button.action_id, value: button.positive_button.value, responseUrl: slack.responseUrl() });
+    await slack.sendEnvelope('interactive', payload, { ackTimeoutMs: 3_000 });
+    await eventually(() => slack.responseUrlPosts.some((post) => /recorded/.test(String(post.body.text))), 'the feedback confirmation', 3_000).catch(() => undefined);
+    seen.interactivity = slack.responseUrlPosts.some((post) => /recorded/.test(String(post.body.text)));
+  }
+
   // Each command the manifest declares or the gateway is configured with; the admin's /model
   // makes the gateway ask users.info whether they are a workspace admin.
   const { commands: registered } = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })!;
@@ -177,13 +227,26 @@ describe('slack/manifest.json against what the bot does', () => {
     const unknown = [...seen.methods].filter((method) => !(method in METHOD_SCOPES));
     expect(unknown, 'a new Web API method: add its scopes to METHOD_SCOPES and the manifest').toEqual([]);
     // The flows above reach these; a method no longer called drops its scope from what is needed.
-    expect([...seen.methods]).toEqual(expect.arrayContaining(['chat.postMessage', 'chat.update', 'reactions.add', 'users.info', 'files (download)']));
+    expect([...seen.methods]).toEqual(
+      expect.arrayContaining(['chat.postMessage', 'chat.update', 'chat.startStream', 'agents.sessions.setStatus', 'reactions.add', 'users.info', 'files (download)']),
+    );
     const needed = new Set([
       ...[...seen.methods].flatMap((method) => METHOD_SCOPES[method] ?? []),
       ...[...seen.events].map((event) => EVENT_SCOPES[event] ?? `unknown event ${event}`),
       ...(seen.commands.size > 0 ? ['commands'] : []),
     ]);
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
+  });
+
+  it('enables interactivity, which the feedback buttons need', () => {
+    expect(manifest.settings.interactivity.is_enabled).toBe(seen.interactivity);
+    expect(seen.interactivity).toBe(true);
+  });
+
+  it('declares the agent view with the prompts the bot suggests by default', () => {
+    const { suggestedPrompts } = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })!;
+    expect(manifest.features.agent_view?.suggested_prompts).toEqual(suggestedPrompts);
+    expect(seen.events.has('assistant_thread_started')).toBe(manifest.features.agent_view !== undefined);
   });
 
   it('runs in Socket Mode, as this test does (the HTTP variant is in the README)', () => {

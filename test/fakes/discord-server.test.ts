@@ -446,3 +446,144 @@ describe('gateway reconnects', () => {
     await got;
   }, 25_000);
 });
+
+describe('threads and forums', () => {
+  const FORUM_ID = '300000000000000009';
+  let forumFake: DiscordFake;
+
+  beforeAll(async () => {
+    forumFake = await startDiscordFake({
+      guilds: [
+        {
+          id: GUILD_ID,
+          name: 'Forums',
+          channels: [
+            { id: CHANNEL_ID, name: 'general' },
+            { id: FORUM_ID, name: 'help', type: ChannelType.GuildForum, availableTags: [{ name: 'question' }, { name: 'solved' }] },
+          ],
+        },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await forumFake.close();
+  });
+
+  it('shows a forum with its tags, a post as a thread of it, and messages in the post', async () => {
+    const client = await loginClient(FULL_INTENTS, forumFake.api, forumFake.token);
+    const forum = client.channels.cache.get(FORUM_ID);
+    if (forum?.type !== ChannelType.GuildForum) throw new Error('expected a forum channel');
+    expect(forum.availableTags.map((tag) => tag.name)).toEqual(['question', 'solved']);
+    const [question] = forumFake.forumTags(FORUM_ID);
+
+    const created = nextEvent(client, Events.ThreadCreate);
+    const post = forumFake.createThread({ parentId: FORUM_ID, name: 'How do I log in?', appliedTags: [question!.id] });
+    const [thread] = await created;
+    expect(thread.id).toBe(post);
+    expect(thread.parentId).toBe(FORUM_ID);
+    expect(thread.appliedTags).toEqual([question!.id]);
+
+    const got = nextEvent(client, Events.MessageCreate);
+    forumFake.messageCreate({ id: post, channelId: post, authorId: USER_ID, content: 'I cannot log in' });
+    const [message] = await got;
+    expect(message.channel.isThread()).toBe(true);
+    expect(message.id).toBe(post);
+  });
+
+  it('sets a post’s applied tags with PATCH /channels/:id, as Discord checks them', async () => {
+    const rest = new REST({ api: forumFake.api }).setToken(forumFake.token);
+    const [question, solved] = forumFake.forumTags(FORUM_ID);
+    const post = forumFake.createThread({ parentId: FORUM_ID, name: 'tags', appliedTags: [question!.id] });
+    await rest.patch(Routes.channel(post), { body: { applied_tags: [question!.id, solved!.id] } });
+    expect(forumFake.appliedTags(post)).toEqual([question!.id, solved!.id]);
+    await expect(rest.patch(Routes.channel(post), { body: { applied_tags: ['123'] } })).rejects.toMatchObject({ code: 50035 });
+    const plain = forumFake.createThread({ parentId: CHANNEL_ID, name: 'plain thread' });
+    await expect(rest.patch(Routes.channel(plain), { body: { applied_tags: [question!.id] } })).rejects.toMatchObject({ code: 50035 });
+    expect(await rest.get(Routes.channel(post))).toMatchObject({ parent_id: FORUM_ID, applied_tags: [question!.id, solved!.id] });
+  });
+});
+
+describe('buttons', () => {
+  it('sends a click on a message’s button; deferUpdate, then editReply edits the clicked message', async () => {
+    const client = await loginClient();
+    const rest = restClient();
+    const posted = await rest.post(Routes.channelMessages(CHANNEL_ID), {
+      body: { content: 'an answer', components: [{ type: 1, components: [{ type: 2, style: 2, label: 'Again', custom_id: 'again:1' }] }] },
+    });
+    const messageId = idOf(posted);
+    expect(() => fake.componentInteraction({ messageId, customId: 'missing', userId: USER_ID })).toThrow(/no button/);
+
+    const got = nextEvent(client, Events.InteractionCreate);
+    const { token } = fake.componentInteraction({ messageId, customId: 'again:1', userId: USER_ID });
+    const [interaction] = await got;
+    if (!interaction.isButton()) throw new Error('expected a button click');
+    expect(interaction.customId).toBe('again:1');
+    expect(interaction.message.id).toBe(messageId);
+    expect(interaction.user.id).toBe(USER_ID);
+
+    await interaction.deferUpdate();
+    expect(fake.interactionResponses.get(token)).toMatchObject({ callbackType: 6, type: 3, originalMessageId: messageId });
+    await interaction.editReply({ content: 'a new answer' });
+    expect(fake.message(messageId)).toMatchObject({ content: 'a new answer', history: ['an answer', 'a new answer'] });
+  });
+
+  it('refuses a deferred update (type 6) to a slash command', async () => {
+    const rest = restClient();
+    const { id, token } = fake.interactionCreate({ name: 'ask', channelId: CHANNEL_ID, userId: USER_ID });
+    await expect(rest.post(Routes.interactionCallback(id, token), { body: { type: 6 }, auth: false })).rejects.toMatchObject({ code: 50035 });
+  });
+});
+
+describe('HTTP interactions', () => {
+  it('POSTs interactions to the endpoint signed with its key, and takes the answer as the response', async () => {
+    const { createPublicKey, verify } = await import('node:crypto');
+    const { createServer } = await import('node:http');
+    const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(fake.publicKey, 'hex')]), format: 'der', type: 'spki' });
+    const seen: Array<{ valid: boolean; body: Record<string, unknown> }> = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const signature = String(req.headers['x-signature-ed25519'] ?? '');
+        const valid = verify(null, Buffer.concat([Buffer.from(String(req.headers['x-signature-timestamp'])), raw]), key, Buffer.from(signature, 'hex'));
+        seen.push({ valid, body: JSON.parse(raw.toString()) as Record<string, unknown> });
+        res.writeHead(valid ? 200 : 401, { 'content-type': 'application/json' }).end(valid ? JSON.stringify({ type: 5 }) : '"bad"');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    fake.interactionsEndpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/interactions`;
+    try {
+      const client = await loginClient();
+      let onGateway = 0;
+      client.on(Events.InteractionCreate, () => (onGateway += 1));
+      const sent = fake.interactionCreate({ name: 'ask', channelId: CHANNEL_ID, userId: USER_ID });
+      expect(await sent.http).toEqual({ status: 200, body: { type: 5 } });
+      expect(seen[0]).toMatchObject({ valid: true, body: { id: sent.id, type: 2, token: sent.token } });
+      expect(fake.interactionResponses.get(sent.token)).toMatchObject({ callbackType: 5, via: 'http' });
+      await restClient().patch(Routes.webhookMessage(BOT_ID, sent.token), { auth: false, body: { content: 'done' } });
+      expect(fake.interactionResponses.get(sent.token)?.content).toBe('done');
+
+      expect(await fake.signedPost('{"type":1}', { forge: true })).toEqual({ status: 401, body: 'bad' });
+      expect(seen[1]?.valid).toBe(false);
+      expect(onGateway).toBe(0);
+    } finally {
+      fake.interactionsEndpoint = undefined;
+      server.close();
+    }
+  });
+});
+
+describe('429 storms on edits', () => {
+  it('answers edits 429 a number of times; @discordjs/rest waits and the edit lands', async () => {
+    const rest = restClient();
+    const messageId = idOf(await rest.post(Routes.channelMessages(CHANNEL_ID), { body: { content: 'v1' } }));
+    fake.rateLimitEdits(3, 0.05);
+    await rest.patch(Routes.channelMessage(CHANNEL_ID, messageId), { body: { content: 'v2' } });
+    expect(fake.message(messageId)?.content).toBe('v2');
+    const edits = fake.requests.filter((request) => request.method === 'PATCH');
+    expect(edits.map((request) => request.status)).toEqual([429, 429, 429, 200]);
+  });
+});

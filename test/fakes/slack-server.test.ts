@@ -174,6 +174,55 @@ describe('WebClient against the fake', () => {
   });
 });
 
+describe('the agent methods of the fake, through the WebClient', () => {
+  it('keeps agent sessions: the four statuses only, the title they were created with', async () => {
+    const client = webClient();
+    const root = fake.seedMessage({ channel: CHANNEL, user: HUMAN, text: 'a question' });
+    await client.agents.sessions.setStatus({ channel_id: CHANNEL, thread_ts: root, status: 'processing', title: 'a question', initiator_user_id: HUMAN });
+    await client.agents.sessions.setStatus({ channel_id: CHANNEL, thread_ts: root, status: 'active', title: 'ignored now' });
+    expect(fake.agentSession(CHANNEL, root)).toMatchObject({ status: 'active', title: 'a question', initiator_user_id: HUMAN, history: ['processing', 'active'] });
+    expect(await platformError(client.agents.sessions.setStatus({ channel_id: CHANNEL, thread_ts: root, status: 'thinking hard' }))).toBe('invalid_arguments');
+    expect(await platformError(client.agents.sessions.setStatus({ channel_id: CHANNEL, status: 'active' }))).toBe('invalid_arguments');
+  });
+
+  it('takes one to four suggested prompts', async () => {
+    const client = webClient();
+    const prompts = [{ title: 'Hi', message: 'Say hi' }];
+    await client.assistant.threads.setSuggestedPrompts({ channel_id: 'D0DM', thread_ts: '1.000100', title: 'Try', prompts });
+    expect(fake.suggestedPrompts).toEqual([{ channel: 'D0DM', thread_ts: '1.000100', title: 'Try', prompts }]);
+    const five = Array.from({ length: 5 }, (_, i) => ({ title: `t${i}`, message: `m${i}` }));
+    expect(await platformError(client.assistant.threads.setSuggestedPrompts({ channel_id: 'D0DM', thread_ts: '1.000100', prompts: five }))).toBe('invalid_arguments');
+  });
+
+  it('expires an idle stream, refuses streams when told, and stops streams from the stop button', async () => {
+    const client = webClient();
+    const root = fake.seedMessage({ channel: 'D0DM', user: HUMAN, text: 'hi' });
+    fake.streamIdleTimeoutMs = 50;
+    const { ts = '' } = await client.chat.startStream({ channel: 'D0DM', thread_ts: root, markdown_text: 'Hello' });
+    await client.chat.appendStream({ channel: 'D0DM', ts, markdown_text: ' there' });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await platformError(client.chat.appendStream({ channel: 'D0DM', ts, markdown_text: '!' }))).toBe('message_not_in_streaming_state');
+    expect(await platformError(client.chat.stopStream({ channel: 'D0DM', ts }))).toBe('message_not_in_streaming_state');
+    // A message whose stream is over is edited like any other.
+    await client.chat.update({ channel: 'D0DM', ts, text: 'Hello there, finished' });
+    expect(fake.botReplies('D0DM', root).map((m) => m.text)).toEqual(['Hello there, finished']);
+
+    fake.streamIdleTimeoutMs = 60_000;
+    fake.streamRefusal = 'feature_not_enabled';
+    expect(await platformError(client.chat.startStream({ channel: 'D0DM', thread_ts: root, markdown_text: 'x' }))).toBe('feature_not_enabled');
+    fake.streamRefusal = undefined;
+
+    const second = await client.chat.startStream({ channel: 'D0DM', thread_ts: root, markdown_text: 'Going' });
+    const event = fake.stopAgentSession('D0DM', root, HUMAN);
+    expect(event).toMatchObject({ type: 'agent_session_stopped', channel: 'D0DM', thread_ts: root, user: HUMAN, streaming_message_ts: [second.ts] });
+    expect(await platformError(client.chat.appendStream({ channel: 'D0DM', ts: second.ts ?? '', markdown_text: ' on' }))).toBe('stopped_by_user');
+
+    const third = await client.chat.startStream({ channel: 'D0DM', thread_ts: root, markdown_text: 'Done' });
+    await client.chat.stopStream({ channel: 'D0DM', ts: third.ts ?? '', session_status: 'active', blocks: [{ type: 'context_actions', elements: [] }] });
+    expect(fake.agentSession('D0DM', root)?.status).toBe('active');
+  });
+});
+
 describe('raw HTTP against the fake', () => {
   it('takes JSON bodies with a Bearer header and form bodies with a token field', async () => {
     const json = await fetch(`${fake.apiUrl}chat.postMessage`, {

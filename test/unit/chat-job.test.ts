@@ -26,3 +26,13 @@ describe('a job’s reply target', () => {
     expect(lines.join('')).toContain('"channelId":"C1"');
   });
 });
+
+describe('a job’s progress', () => {
+  it('keeps the surface’s own record of the reply, and reads jobs written before it', () => {
+    const surface = { stream: { ts: '1.000100', acked: 12, hash: 'h' } };
+    const job = chatJobSchema.parse({ ...base, reply: { channelId: 'C1' }, progress: { messageIds: ['1.000100'], surface } });
+    expect(job.progress.surface).toEqual(surface);
+    const older = chatJobSchema.parse({ ...base, reply: { channelId: 'C1' }, progress: { messageIds: ['1.000100'], loadingWaitMs: 0, rateLimitWaitMs: 0 } });
+    expect(older.progress).toEqual({ messageIds: ['1.000100'], loadingWaitMs: 0, rateLimitWaitMs: 0 });
+  });
+});

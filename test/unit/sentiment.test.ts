@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyWithLexicon } from '../../src/sentiment/classifier.ts';
 import { labelOf, mapLabel, scoreFromLabels } from '../../src/sentiment/labels.ts';
 import { describeSentiment } from '../../src/sentiment/report.ts';
+import type { SentimentSummary } from '../../src/sentiment/store.ts';
 
 describe('sentiment labels', () => {
   it.each([
@@ -57,5 +58,11 @@ describe('describeSentiment', () => {
     expect(text).toContain('4 messages: 1 positive, 0 neutral, 3 negative');
     expect(text).toContain('hf:m');
     expect(describeSentiment('here', undefined, String)).toMatch(/No messages/);
+  });
+
+  it('says when the built-in word list, not a model, scored the latest message', () => {
+    const summary: SentimentSummary = { label: 'neutral', score: 0, trend: 'steady', count: 1, counts: { positive: 0, neutral: 1, negative: 0 }, lastClassifier: undefined, records: [], updatedAt: 0 };
+    expect(describeSentiment('here', { ...summary, lastClassifier: 'lexicon' }, String)).toContain('Latest scored by the built-in word list (lexicon), not a model.');
+    expect(describeSentiment('here', { ...summary, lastClassifier: 'hf:org/model' }, String)).toContain('Latest scored by hf:org/model.');
   });
 });

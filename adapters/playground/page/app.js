@@ -5,7 +5,7 @@
 const API = 'api';
 const TAG_EMOJI = { positive: '🟢', neutral: '⚪', negative: '🔴' };
 
-const state = { info: undefined, channel: 'general', thread: undefined, messages: new Map(), replyCounts: new Map() };
+const state = { info: undefined, channel: 'general', thread: undefined, messages: new Map(), replies: new Map() };
 const $ = (id) => document.getElementById(id);
 
 /** Escaped HTML of a little Markdown: code blocks, inline code, bold, italics, links, quotes. */
@@ -51,8 +51,22 @@ function messageElement(message) {
   body.className = 'body';
   body.innerHTML = renderMarkdown(message.text);
   item.append(meta, body);
+  if (message.answering) {
+    const stop = document.createElement('button');
+    stop.type = 'button';
+    stop.className = 'stop';
+    stop.textContent = '⏹ Stop';
+    stop.setAttribute('aria-label', 'Stop this answer');
+    stop.addEventListener('click', () => {
+      stop.disabled = true;
+      fetch(`${API}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messageId: message.id }) }).catch(() => {
+        stop.disabled = false;
+      });
+    });
+    item.append(stop);
+  }
   if (message.channel === 'general' && !message.threadId && !message.ephemeral) {
-    const count = state.replyCounts.get(message.id) ?? 0;
+    const count = state.replies.get(message.id)?.size ?? 0;
     const link = document.createElement('button');
     link.type = 'button';
     link.className = 'thread-link';
@@ -69,14 +83,24 @@ function listFor(message) {
   return $('messages');
 }
 
+/**
+ * Keeps a thread's replies, as the platforms count them (notices only you can see are not part of
+ * the thread), by id: the same reply seen again, streamed edits included, counts once.
+ */
+function countReply(message) {
+  if (!message.threadId || message.ephemeral) return;
+  const replies = state.replies.get(message.threadId) ?? new Set();
+  const before = replies.size;
+  if (message.deleted) replies.delete(message.id);
+  else replies.add(message.id);
+  state.replies.set(message.threadId, replies);
+  const root = state.messages.get(message.threadId);
+  if (root && replies.size !== before) upsert(root);
+}
+
 function upsert(message) {
-  const known = state.messages.has(message.id);
   state.messages.set(message.id, message);
-  if (message.threadId && !known) {
-    state.replyCounts.set(message.threadId, (state.replyCounts.get(message.threadId) ?? 0) + 1);
-    const root = state.messages.get(message.threadId);
-    if (root) upsert(root);
-  }
+  countReply(message);
   for (const list of new Set([listFor(message), message.id === state.thread ? $('thread-messages') : undefined])) {
     if (!list) continue;
     const existing = list.querySelector(`[data-id="${message.id}"]`);
@@ -91,7 +115,8 @@ function upsert(message) {
 
 async function load(list, channel, thread) {
   const query = new URLSearchParams({ channel, ...(thread ? { thread } : {}) });
-  const { messages } = await (await fetch(`${API}/messages?${query}`)).json();
+  const { messages, replies } = await (await fetch(`${API}/messages?${query}`)).json();
+  for (const [id, ids] of Object.entries(replies ?? {})) state.replies.set(id, new Set(ids));
   list.replaceChildren();
   for (const message of messages) {
     state.messages.set(message.id, message);
@@ -121,35 +146,51 @@ async function openThread(id) {
 function closeThread() {
   state.thread = undefined;
   $('thread').hidden = true;
+  $('thread-messages').replaceChildren();
+  $('thread-error').textContent = '';
   document.querySelector('.layout').classList.remove('with-thread');
 }
 
-async function send(textarea, threadId) {
-  const text = textarea.value.trim();
-  if (!text) return;
-  $('composer-error').textContent = '';
-  const response = await fetch(`${API}/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ channel: state.channel, ...(threadId ? { threadId } : {}), text }),
-  });
-  if (!response.ok) {
-    $('composer-error').textContent = (await response.json().catch(() => ({}))).error ?? `Not sent (HTTP ${response.status})`;
+/** Sends a composer's text; `inThread` composers send nothing once their thread is closed. */
+async function send(composer) {
+  const text = composer.textarea.value.trim();
+  const threadId = composer.inThread ? state.thread : undefined;
+  if (!text || (composer.inThread && !threadId)) return;
+  composer.error.textContent = '';
+  // Cleared at once, so what is typed next is never wiped by this send finishing; put back if not sent.
+  composer.textarea.value = '';
+  const fail = (message) => {
+    composer.error.textContent = message;
+    if (!composer.textarea.value) composer.textarea.value = text;
+  };
+  let response;
+  try {
+    response = await fetch(`${API}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: state.channel, ...(threadId ? { threadId } : {}), text }),
+    });
+  } catch {
+    fail('Not sent: the service did not answer. Is it still running?');
     return;
   }
-  textarea.value = '';
+  if (!response.ok) fail((await response.json().catch(() => ({}))).error ?? `Not sent (HTTP ${response.status})`);
 }
 
-function wireComposer(form, textarea, threadOf) {
-  form.addEventListener('submit', (event) => {
+function wireComposer(composer) {
+  composer.form.addEventListener('submit', (event) => {
     event.preventDefault();
-    send(textarea, threadOf());
+    send(composer);
   });
-  textarea.addEventListener('keydown', (event) => {
+  composer.textarea.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
-      send(textarea, threadOf());
+      send(composer);
     }
+  });
+  // An error is about what was sent: editing or clearing the box clears it.
+  composer.textarea.addEventListener('input', () => {
+    composer.error.textContent = '';
   });
 }
 
@@ -164,8 +205,8 @@ async function start() {
   }
   for (const button of document.querySelectorAll('nav button')) button.addEventListener('click', () => showChannel(button.dataset.channel));
   $('close-thread').addEventListener('click', closeThread);
-  wireComposer($('composer'), $('composer-text'), () => undefined);
-  wireComposer($('thread-composer'), $('thread-text'), () => state.thread);
+  wireComposer({ form: $('composer'), textarea: $('composer-text'), error: $('composer-error'), inThread: false });
+  wireComposer({ form: $('thread-composer'), textarea: $('thread-text'), error: $('thread-error'), inThread: true });
   const events = new EventSource(`${API}/events`);
   events.onmessage = (event) => upsert(JSON.parse(event.data));
   await showChannel('general');
