@@ -18,17 +18,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './lib/cpu-profile.ts';
-import { preciseNow } from './lib/clock.ts';
+import { preciseNow, sleep } from './lib/clock.ts';
 import { startFakesHost } from './lib/fakes-client.ts';
+import { measureBursts, type BurstResult } from './lib/bursts.ts';
 import { ReplyWaiter } from './lib/load.ts';
 import { measureLevel, warmUp, type LevelResult, type MeasureContext } from './lib/measure.ts';
 import type { ModelProfile } from './lib/model-profile.ts';
+import { sampleProc } from './lib/procs.ts';
 import { redisServerBinary, startPrivateRedis, type PrivateRedis } from './lib/redis-server.ts';
-import { judgeTargets, resultTables, targetTable } from './lib/report.ts';
+import { burstTable, idleTable, judgeTargets, resultTables, targetTable, type IdleRss } from './lib/report.ts';
 import { startBaseline, startPipeline, type Mode, type RunningSystem, type SystemSettings } from './lib/systems.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SIGNING_SECRET = 'bench-signing-secret-not-real';
+/** Quiet time before idle memory is sampled. */
+const IDLE_SETTLE_MS = 2_000;
+/** Quiet time after each burst before its memory is sampled. */
+const BURST_PAUSE_MS = 3_000;
 
 export interface BenchOptions {
   ttftMs: number;
@@ -44,6 +50,12 @@ export interface BenchOptions {
   cpuProf: boolean;
   /** Use this Redis instead of starting a private redis-server. */
   redisUrl: string | undefined;
+  /** Node flags for the service's processes (both systems), e.g. V8 heap sizing to compare. */
+  nodeArgs: string[];
+  /** Memory comes back: bursts of `burstSize` concurrent conversations, then `settleSec` idle (pipeline only; 0 bursts: skipped). */
+  bursts: number;
+  burstSize: number;
+  settleSec: number;
   /** How Slack answers are shown: chat.update edits, or native streams (SLACK_STREAMING). */
   slackStream: 'native' | 'update';
 }
@@ -64,6 +76,10 @@ function parseOptions(argv: string[]): BenchOptions {
       'no-instant': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       'redis-url': { type: 'string' },
+      bursts: { type: 'string' },
+      'burst-size': { type: 'string' },
+      settle: { type: 'string' },
+      'node-args': { type: 'string' },
       'slack-stream': { type: 'string' },
     },
   });
@@ -77,11 +93,12 @@ function parseOptions(argv: string[]): BenchOptions {
   };
   const only = values.only;
   if (only !== undefined && only !== 'baseline' && only !== 'pipeline') throw new Error('--only takes baseline or pipeline');
+  const levels = (values.levels ?? (quick ? '1,10,100' : '1,10,100,1000')).split(',').map((level) => num(level, 1));
   return {
     ttftMs: num(values.ttft, 100),
     tokensPerSecond: num(values.tps, 50),
     tokens: num(values.tokens, quick ? 15 : 30),
-    levels: (values.levels ?? (quick ? '1,10,100' : '1,10,100,1000')).split(',').map((level) => num(level, 1)),
+    levels,
     editIntervalMs: num(values['edit-interval'], 250),
     rounds: num(values.rounds, quick ? 1 : 2),
     minReplies: num(values['min-replies'], quick ? 15 : 30),
@@ -89,6 +106,10 @@ function parseOptions(argv: string[]): BenchOptions {
     instant: !values['no-instant'],
     cpuProf: values['cpu-prof'],
     redisUrl: values['redis-url'],
+    nodeArgs: (values['node-args'] ?? '').split(' ').filter(Boolean),
+    bursts: num(values.bursts, quick ? 3 : 10),
+    burstSize: num(values['burst-size'], Math.max(...levels)),
+    settleSec: num(values.settle, quick ? 15 : 60),
     slackStream,
   };
 }
@@ -117,9 +138,21 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
   const fakes = await startFakesHost();
   const waiter = new ReplyWaiter(fakes);
   const results: LevelResult[] = [];
+  const idle: IdleRss[] = [];
+  const bursts: BurstResult[] = [];
   const profiles = profilesFor(options);
   /** Per system: its processes' roles by pid, and how long after their start measuring began. */
   const profiled: Array<{ mode: Mode; roles: Map<number, string>; skipMs: number }> = [];
+  /** Both systems run side by side and take turns at each level, so load from outside the bench falls on both alike. */
+  const running: Array<{ mode: Mode; system: RunningSystem; started: Array<{ role: string; rssMb: number }>; measuringFrom?: number }> = [];
+  const contextOf = (system: RunningSystem, profile: ModelProfile): MeasureContext => ({
+    system,
+    fakes,
+    waiter,
+    target: { eventsUrl: system.eventsUrl, signingSecret: SIGNING_SECRET, botUserId: fakes.botUserId },
+    profile,
+    editIntervalMs: options.editIntervalMs,
+  });
   try {
     for (const mode of options.modes) {
       const settings: SystemSettings = {
@@ -127,49 +160,69 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
         signingSecret: SIGNING_SECRET,
         editIntervalMs: options.editIntervalMs,
         slackStream: options.slackStream,
-        workerConcurrency: Math.max(...options.levels) + 100,
+        workerConcurrency: Math.max(...options.levels, options.burstSize) + 100,
         redisUrl: redis?.url ?? options.redisUrl ?? 'redis://127.0.0.1:6379',
         redisPid: redis?.process.pid,
-        nodeArgs: options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, mode)] : [],
+        nodeArgs: [...options.nodeArgs, ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, mode)] : [])],
       };
       log(`starting the ${mode}…`);
       const system: RunningSystem = mode === 'baseline' ? await startBaseline(settings) : await startPipeline(settings);
-      const roles = new Map(system.measured.map(({ role, pid }) => [pid, role]));
-      let measuringFrom: number | undefined;
-      try {
-        for (const profile of profiles) {
-          await fakes.configure(profile);
-          const context: MeasureContext = {
-            system,
-            fakes,
-            waiter,
-            target: { eventsUrl: system.eventsUrl, signingSecret: SIGNING_SECRET, botUserId: fakes.botUserId },
-            profile,
-            editIntervalMs: options.editIntervalMs,
-          };
-          await warmUp(context);
-          measuringFrom ??= preciseNow();
-          for (const concurrency of options.levels) {
-            // An instant model's replies take milliseconds: run enough of them to measure a rate.
-            const least = profile.tokenDelayMs === 0 && profile.ttftMs === 0 ? options.minReplies * 10 : options.minReplies;
-            const replies = Math.max(least, concurrency * options.rounds);
-            const result = await measureLevel(context, { concurrency, replies });
-            results.push(result);
-            log(
-              `  ${mode} · ${profile.name} · ${concurrency} concurrent: ${result.completed}/${result.sent} replies, ` +
-                `${result.repliesPerSec.toFixed(0)}/s, first p50 ${result.firstVisibleMs.p50.toFixed(1)} ms, ` +
-                `final p50 ${result.finalMs.p50.toFixed(1)} ms`,
-            );
+      running.push({ mode, system, started: [] });
+    }
+    // Idle memory: once started, and once warm (a few replies answered) and idle again.
+    await sleep(IDLE_SETTLE_MS);
+    for (const entry of running) entry.started = entry.system.measured.map(({ role, pid }) => ({ role, rssMb: sampleProc(pid)?.rssMb ?? Number.NaN }));
+    for (const [profileIndex, profile] of profiles.entries()) {
+      await fakes.configure(profile);
+      for (const entry of running) await warmUp(contextOf(entry.system, profile));
+      if (profileIndex === 0) {
+        await sleep(IDLE_SETTLE_MS);
+        for (const entry of running) {
+          for (const [index, { role, pid }] of entry.system.measured.entries()) {
+            idle.push({ mode: entry.mode, role, startedMb: entry.started[index]?.rssMb ?? Number.NaN, warmMb: sampleProc(pid)?.rssMb ?? Number.NaN });
           }
+          entry.measuringFrom = preciseNow();
         }
-      } finally {
-        await system.stop();
-        profiled.push({ mode, roles, skipMs: (measuringFrom ?? system.startedAt) - system.startedAt });
+      }
+      for (const concurrency of options.levels) {
+        for (const { mode, system } of running) {
+          // An instant model's replies take milliseconds: run enough of them to measure a rate.
+          const least = profile.tokenDelayMs === 0 && profile.ttftMs === 0 ? options.minReplies * 10 : options.minReplies;
+          const replies = Math.max(least, concurrency * options.rounds);
+          const result = await measureLevel(contextOf(system, profile), { concurrency, replies });
+          results.push(result);
+          log(
+            `  ${mode} · ${profile.name} · ${concurrency} concurrent: ${result.completed}/${result.sent} replies, ` +
+              `${result.repliesPerSec.toFixed(0)}/s, first p50 ${result.firstVisibleMs.p50.toFixed(1)} ms, ` +
+              `final p50 ${result.finalMs.p50.toFixed(1)} ms`,
+          );
+        }
       }
     }
+    const [streaming] = profiles;
+    const pipeline = running.find((entry) => entry.mode === 'pipeline');
+    if (pipeline && options.bursts > 0 && streaming) {
+      await fakes.configure(streaming);
+      log(`  pipeline · ${options.bursts} bursts of ${options.burstSize}, then ${options.settleSec} s idle…`);
+      bursts.push(
+        await measureBursts(contextOf(pipeline.system, streaming), {
+          bursts: options.bursts,
+          concurrency: options.burstSize,
+          pauseMs: BURST_PAUSE_MS,
+          settleMs: options.settleSec * 1000,
+        }),
+      );
+    }
   } finally {
+    let stopError: unknown;
+    for (const { mode, system, measuringFrom } of running) {
+      await system.stop().catch((err: unknown) => (stopError ??= err));
+      const roles = new Map(system.measured.map(({ role, pid }) => [pid, role]));
+      profiled.push({ mode, roles, skipMs: (measuringFrom ?? system.startedAt) - system.startedAt });
+    }
     await fakes.stop();
     await redis?.stop();
+    if (stopError) throw stopError;
   }
 
   const [streaming, instant] = profiles;
@@ -178,6 +231,8 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
     modelProfile: streaming?.name ?? '',
     instantProfile: instant?.name ?? '',
     editIntervalMs: options.editIntervalMs,
+    idle,
+    bursts,
   });
   const profileSummaries = options.cpuProf ? summarizeProfiles(profileDir, profiled) : [];
   const report = [
@@ -188,6 +243,13 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
       `${options.rounds} replies per conversation per level (at least ${options.minReplies}).`,
     resultTables(results),
     ``,
+    `**Idle memory** (RSS, MB: ${IDLE_SETTLE_MS / 1000} s after start, and after the warm-up replies and ${IDLE_SETTLE_MS / 1000} s idle)`,
+    ``,
+    idleTable(idle),
+    ...(bursts.length > 0
+      ? ['', `**Memory comes back** (RSS, MB: after ${options.settleSec} s idle before the first burst, ${BURST_PAUSE_MS / 1000} s after each burst, and after ${options.settleSec} s idle after the last)`, '', burstTable(bursts)]
+      : []),
+    ``,
     `### Targets`,
     ``,
     targetTable(verdicts),
@@ -195,7 +257,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
   ].join('\n');
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const json = JSON.stringify({ at: new Date().toISOString(), node: process.version, cores: cpus().length, options, results, verdicts, profiles: profileSummaries }, null, 2);
+  const json = JSON.stringify({ at: new Date().toISOString(), node: process.version, cores: cpus().length, options, results, idle, bursts, verdicts, profiles: profileSummaries }, null, 2);
   writeFileSync(join(RESULTS_DIR, `bench-${stamp}.json`), json);
   writeFileSync(join(RESULTS_DIR, 'bench-latest.json'), json);
   writeFileSync(join(RESULTS_DIR, 'bench-latest.md'), `${report}\n`);

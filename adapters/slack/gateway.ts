@@ -12,6 +12,7 @@ import { agentView } from './agent-view.ts';
 import { FEEDBACK_ACTION_ID } from './feedback.ts';
 import { normalizeAskCommand, normalizeDirectMessage, normalizeMention, normalizeThreadMessage, parseSlashCommand } from './normalize.ts';
 import type { SlackSettings } from './settings.ts';
+import { verifySlackSignature } from './verify-signature.ts';
 
 /** Slack's event and slash-command bodies are small; anything far larger is not from Slack. */
 const BODY_LIMIT_BYTES = 256 * 1024;
@@ -117,10 +118,13 @@ export async function startSlackGateway(
     app = new App({ ...common, receiver });
   } else {
     context.http.use(EVENTS_PATH, guardEvents(() => connected));
+    context.http.use(EVENTS_PATH, verifySlackSignature(slack.signingSecret ?? '', BODY_LIMIT_BYTES));
     app = new App({
       ...common,
       receiver: new ExpressReceiver({
         signingSecret: slack.signingSecret ?? '',
+        // Verified just above (verify-signature.ts), the same checks without tsscmp's cost.
+        signatureVerification: false,
         app: context.http,
         endpoints: EVENTS_PATH,
         bodyLimit: `${BODY_LIMIT_BYTES}b`,

@@ -41,6 +41,9 @@ export interface LevelResult {
   processes: ProcessCost[];
   /** CPU of the system's processes per completed reply (ms). */
   cpuMsPerReply: number;
+  /** Redis commands, and reads of client requests (≈ round trips), per completed reply (pipeline). */
+  redisCommandsPerReply: number;
+  redisReadsPerReply: number;
   /** CPU of the fakes' host and of the load generator over the run (s), for context. */
   fakesCpuSec: number;
   loadCpuSec: number;
@@ -69,6 +72,7 @@ export async function measureLevel(context: MeasureContext, plan: LevelPlan): Pr
   const cpuBefore = system.measured.map(({ pid }) => cpuOf(pid));
   const fakesBefore = cpuOf(fakes.pid);
   const loadBefore = process.cpuUsage();
+  const redisBefore = await system.redisStats?.();
 
   const load = await runClosedLoop(
     target,
@@ -82,6 +86,7 @@ export async function measureLevel(context: MeasureContext, plan: LevelPlan): Pr
   );
   // Let the last jobs' completion bookkeeping land in the CPU counters.
   await sleep(250);
+  const redisAfter = await system.redisStats?.();
 
   const processes = system.measured.map(({ role, pid }, index) => {
     const sample = sampleProc(pid);
@@ -118,6 +123,8 @@ export async function measureLevel(context: MeasureContext, plan: LevelPlan): Pr
     fastFinals: finalGaps.filter((gap) => gap < paced).length,
     processes,
     cpuMsPerReply: (totalCpu * 1000) / Math.max(1, done.length),
+    redisCommandsPerReply: redisBefore && redisAfter ? (redisAfter.commands - redisBefore.commands) / Math.max(1, done.length) : Number.NaN,
+    redisReadsPerReply: redisBefore && redisAfter ? (redisAfter.reads - redisBefore.reads) / Math.max(1, done.length) : Number.NaN,
     fakesCpuSec: cpuOf(fakes.pid) - fakesBefore,
     loadCpuSec: (loadUsage.user + loadUsage.system) / 1e6,
   };

@@ -10,6 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { sleep } from './clock.ts';
 
 export const HFBOT_ENTRY = fileURLToPath(new URL('../../bin/hfbot.ts', import.meta.url));
+/**
+ * The Node flags the service runs with, as in the Dockerfile's ENTRYPOINT and `npm start`: V8's
+ * young generation capped at 2 × 8 MB (by default it grows to 2 × 64 MB under load and stays).
+ */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=8'];
 /** Kernel clock ticks per second (`getconf CLK_TCK`): 100 on every Linux the bench targets. */
 const CLOCK_TICKS = 100;
 /** How much of a child's output is kept, for the report when it dies unexpectedly. */
@@ -122,7 +127,7 @@ export function spawnHfbot(
     name: extra.name ?? role,
     args: [HFBOT_ENTRY, '--role', role],
     env: { PATH: process.env.PATH ?? '', ...env },
-    ...(extra.nodeArgs ? { nodeArgs: extra.nodeArgs } : {}),
+    nodeArgs: [...SERVICE_NODE_FLAGS, ...(extra.nodeArgs ?? [])],
     ...(extra.onCrash ? { onCrash: extra.onCrash } : {}),
   });
 }

@@ -1,4 +1,5 @@
 /** The bench's printed tables and its verdict on the issue's targets. */
+import type { BurstResult } from './bursts.ts';
 import type { LevelResult } from './measure.ts';
 
 const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
@@ -26,6 +27,8 @@ const COLUMNS: Column[] = [
   { title: 'worst lag', value: (r) => r.worstLagMs },
   { title: 'min edit gap', value: (r) => r.minEditGapMs },
   { title: 'CPU ms/reply', value: (r) => r.cpuMsPerReply, digits: 2 },
+  { title: 'Redis cmds/reply', value: (r) => r.redisCommandsPerReply },
+  { title: 'Redis reads/reply', value: (r) => r.redisReadsPerReply },
 ];
 
 /** Peak RSS per process, in the column order of roles across both systems. */
@@ -81,15 +84,52 @@ export interface TargetVerdict {
   met: boolean | undefined;
 }
 
+/** A process's resident memory once started, and once warm and idle again. */
+export interface IdleRss {
+  mode: string;
+  role: string;
+  startedMb: number;
+  warmMb: number;
+}
+
+export function idleTable(idle: IdleRss[]): string {
+  const lines = [row(['system', 'process', 'started', 'warm, idle']), row(['---', '---', '---', '---'])];
+  for (const entry of idle) lines.push(row([entry.mode, entry.role, fmt(entry.startedMb, 0), fmt(entry.warmMb, 0)]));
+  return lines.join('\n');
+}
+
+export function burstTable(bursts: BurstResult[]): string {
+  const count = Math.max(0, ...bursts.map((burst) => burst.plan.bursts));
+  const header = ['system', 'process', 'before', ...Array.from({ length: count }, (_, i) => `#${i + 1}`), 'idle after', 'replies'];
+  const lines = [row(header), row(header.map(() => '---'))];
+  for (const burst of bursts) {
+    for (const rss of burst.rss) {
+      lines.push(
+        row([
+          `${burst.mode} (${burst.plan.concurrency} at once)`,
+          rss.role,
+          fmt(rss.beforeMb, 0),
+          ...rss.afterEachMb.map((mb) => fmt(mb, 0)),
+          fmt(rss.settledMb, 0),
+          `${burst.completed}/${burst.sent}`,
+        ]),
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
 export interface TargetInputs {
   results: LevelResult[];
   modelProfile: string;
   instantProfile: string;
   editIntervalMs: number;
+  idle?: IdleRss[];
+  bursts?: BurstResult[];
 }
 
 /** The issue's targets, judged from the measurements (undefined: not measured in this run). */
-export function judgeTargets({ results, modelProfile, instantProfile, editIntervalMs }: TargetInputs): TargetVerdict[] {
+export function judgeTargets({ results, modelProfile, instantProfile, editIntervalMs, idle = [], bursts = [] }: TargetInputs): TargetVerdict[] {
   const find = (profile: string, mode: string, level: number) =>
     results.find((r) => r.profile === profile && r.mode === mode && r.concurrency === level);
   const verdicts: TargetVerdict[] = [];
@@ -116,6 +156,60 @@ export function judgeTargets({ results, modelProfile, instantProfile, editInterv
     measured: streams ? `${fmt(workerRss, 0)} MB peak at ${streams.concurrency} concurrent` : 'not run',
     met: streams && streams.concurrency >= 1000 ? workerRss < 300 : undefined,
   });
+
+  const idleWorker = idle.find((entry) => entry.role === 'worker');
+  verdicts.push({
+    target: 'an idle worker under 120 MB RSS (warm: after the warm-up replies)',
+    measured: idleWorker ? `${fmt(idleWorker.warmMb, 0)} MB warm (${fmt(idleWorker.startedMb, 0)} MB just started)` : 'not run',
+    met: idleWorker ? idleWorker.warmMb < 120 : undefined,
+  });
+
+  const burstBase = find(modelProfile, 'baseline', 100);
+  const burstPipe = find(modelProfile, 'pipeline', 100);
+  const burstGap = burstPipe && burstBase ? burstPipe.firstVisibleMs.p50 - burstBase.firstVisibleMs.p50 : Number.NaN;
+  verdicts.push({
+    target: 'bursts: first visible text at 100 concurrent within 20 ms p50 of the baseline',
+    measured: burstPipe && burstBase ? `${fmt(burstPipe.firstVisibleMs.p50)} vs ${fmt(burstBase.firstVisibleMs.p50)} ms p50 (${burstGap >= 0 ? '+' : ''}${fmt(burstGap)} ms)` : 'not run',
+    met: burstPipe && burstBase ? burstGap <= 20 : undefined,
+  });
+
+  for (const level of levels.filter((l) => l >= 100)) {
+    const base = find(instantProfile, 'baseline', level);
+    const pipe = find(instantProfile, 'pipeline', level);
+    if (!base || !pipe) continue;
+    verdicts.push({
+      target: `throughput at least the baseline's (instant model, ${level} concurrent)`,
+      measured: `${fmt(pipe.repliesPerSec, 0)} vs ${fmt(base.repliesPerSec, 0)} replies/s (${ratio(pipe.repliesPerSec, base.repliesPerSec)})`,
+      met: pipe.repliesPerSec >= base.repliesPerSec,
+    });
+  }
+  const cpuRows = results.filter((r) => r.profile === instantProfile && r.mode === 'pipeline' && r.concurrency >= 10);
+  if (cpuRows.length > 0) {
+    verdicts.push({
+      target: 'CPU per reply ≤ 2 ms, all processes incl. Redis (pipeline, instant model, ≥ 100 concurrent)',
+      measured: cpuRows.map((r) => `${r.concurrency}: ${fmt(r.cpuMsPerReply, 2)} ms`).join(', '),
+      met: cpuRows.filter((r) => r.concurrency >= 100).every((r) => r.cpuMsPerReply <= 2) && cpuRows.some((r) => r.concurrency >= 100),
+    });
+  }
+
+  for (const burst of bursts) {
+    const worker = burst.rss.find((rss) => rss.role === 'worker');
+    if (!worker) continue;
+    const first = worker.afterEachMb[0] ?? Number.NaN;
+    const last = worker.afterEachMb.at(-1) ?? Number.NaN;
+    verdicts.push({
+      target: `memory comes back: worker RSS ${burst.plan.settleMs / 1000} s after ${burst.plan.bursts} bursts within 20% of before`,
+      measured:
+        `${fmt(worker.beforeMb, 0)} MB before, ${fmt(worker.settledMb, 0)} MB after (${ratio(worker.settledMb, worker.beforeMb)}; ` +
+        `${fmt(idleWorker?.warmMb ?? Number.NaN, 0)} MB warm and idle before any level)`,
+      met: worker.settledMb <= 1.2 * worker.beforeMb,
+    });
+    verdicts.push({
+      target: `memory does not climb over ${burst.plan.bursts} bursts of ${burst.plan.concurrency} (worker RSS after the last within 10% of after the first)`,
+      measured: `${fmt(first, 0)} MB after #1, ${fmt(last, 0)} MB after #${worker.afterEachMb.length}`,
+      met: worker.afterEachMb.length >= 2 ? last <= 1.1 * first : undefined,
+    });
+  }
 
   const instant = results.filter((r) => r.profile === instantProfile && r.mode === 'pipeline');
   const best = instant.reduce<LevelResult | undefined>((a, b) => (a && a.repliesPerSec >= b.repliesPerSec ? a : b), undefined);
@@ -155,13 +249,15 @@ export function judgeTargets({ results, modelProfile, instantProfile, editInterv
       if (!previous) return Number.NaN;
       return ((peak(role)(r) - peak(role)(previous)) * 1024) / (r.concurrency - previous.concurrency);
     });
+    // Judged from 100 streams up, where the per-stream cost outweighs the noise of a few MB.
+    const judged = rows.slice(1).flatMap((r, i) => ((rows[i]?.concurrency ?? 0) >= 100 ? [perStream[i] ?? Number.NaN] : []));
     verdicts.push({
-      target: `memory per concurrent reply flat (${role} peak RSS growth per added stream)`,
+      target: `memory per added stream ≤ 100 kB (${role} peak RSS growth per added stream, from 100 up)`,
       measured: rows
         .slice(1)
         .map((r, i) => `${rows[i]?.concurrency}→${r.concurrency}: ${fmt(perStream[i] ?? Number.NaN, 0)} kB/stream`)
         .join(', '),
-      met: undefined,
+      met: mode === 'pipeline' && judged.length > 0 ? judged.every((kb) => kb <= 100) : undefined,
     });
   }
   return verdicts;

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { CHAT_QUEUE } from '../../src/queue/chat-queue.ts';
 import { preciseNow } from './clock.ts';
 import type { FakesHost } from './fakes-client.ts';
-import { freePort, spawnHfbot, spawnManaged, waitHealthy, type ManagedProcess } from './procs.ts';
+import { freePort, SERVICE_NODE_FLAGS, spawnHfbot, spawnManaged, waitHealthy, type ManagedProcess } from './procs.ts';
 
 const BASELINE_ENTRY = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 
@@ -42,6 +42,8 @@ export interface RunningSystem {
   measured: Array<{ role: string; pid: number }>;
   /** What the system's processes last wrote (for the report when it does not answer). */
   output(): string;
+  /** Redis's own counters (pipeline only): commands run and reads from clients (each a round trip's request). */
+  redisStats?(): Promise<{ commands: number; reads: number }>;
   /** Each reply's worst token-to-visible lag as the pacer measured it, for these job ids. */
   lags(jobIds: string[]): Promise<number[]>;
   stop(): Promise<void>;
@@ -75,7 +77,7 @@ export async function startBaseline(settings: SystemSettings): Promise<RunningSy
   const proc = spawnManaged({
     name: 'baseline',
     args: [BASELINE_ENTRY],
-    nodeArgs: settings.nodeArgs,
+    nodeArgs: [...SERVICE_NODE_FLAGS, ...settings.nodeArgs],
     env: { PATH: process.env.PATH ?? '', ...serviceEnv(settings, port, 'bench-baseline') },
   });
   await waitHealthy(proc, port);
@@ -122,6 +124,11 @@ export async function startPipeline(settings: SystemSettings): Promise<RunningSy
     eventsUrl: `http://127.0.0.1:${gatewayPort}/slack/events`,
     measured,
     output: () => `gateway:\n${gateway.output()}\nworker:\n${worker.output()}`,
+    async redisStats() {
+      const info = await redis.info('stats');
+      const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+      return { commands: field('total_commands_processed'), reads: field('total_reads_processed') };
+    },
     async lags(jobIds) {
       const lags: number[] = [];
       for (let i = 0; i < jobIds.length; i += 200) {

@@ -14,6 +14,9 @@ export function createRedis(url: string, name: string, cluster = false): RedisCo
     connectionName: name,
     maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(times * 200, 2000),
+    // Commands issued in the same tick go out in one write: a job's reads before the model request
+    // (stop check, turn check, settings, history) cost one round trip, and a burst of jobs far fewer.
+    enableAutoPipelining: true,
   };
   if (!cluster) return new Redis(url, options);
   const seed = new URL(url);

@@ -19,7 +19,7 @@ import type { ChatJobRun } from './job-port.ts';
 import { noticeText, notices, withFooter } from './notices.ts';
 import { openReply, scrubbedReply, type EarlyReply } from './open-reply.ts';
 import { decide, type Action } from './policy.ts';
-import { buildChatPrompt, type Prompt } from './prompt-step.ts';
+import { buildChatPrompt, startPromptReads, type Prompt, type PromptReads } from './prompt-step.ts';
 import { recordAnswer, type ChatResult } from './record-answer.ts';
 import { streamAnswer } from './stream-answer.ts';
 
@@ -115,11 +115,16 @@ export class ChatProcessor {
   /** `cancel` is BullMQ's per-job signal: aborted when a person stops this answer (`worker.cancelJob`). */
   async process(job: ChatJobRun, token: string | undefined, cancel?: AbortSignal): Promise<ChatResult> {
     const run = this.#start(job, token);
-    if (await this.#deps.stops.isRequested(run.data.id)) return this.#stoppedBeforeStart(run);
-    await this.#waitForTurn(run);
+    const known = this.#deps.surfaces.get(run.data.platform);
+    // The stop check, the turn check and the prompt's own reads go out together: one round trip
+    // before the model request instead of one after another.
+    const reads = known ? startPromptReads(run.data, run.conversation, known, this.#deps) : undefined;
+    const [stopRequested, turn] = await Promise.all([this.#deps.stops.isRequested(run.data.id), this.#isTurn(run)]);
+    if (stopRequested) return this.#stoppedBeforeStart(run);
+    await this.#waitForTurn(run, turn);
     const surface = this.#surfaceOf(run);
     const reply = this.#openReply(run, surface);
-    const prompt = await this.#buildPrompt(run, surface, reply);
+    const prompt = await this.#buildPrompt(run, surface, reply, reads);
     const answer = await streamAnswer({
       model: this.#deps.model,
       turns: prompt.turns,
@@ -152,9 +157,16 @@ export class ChatProcessor {
     return { job, token, data, conversation: conversationKey(data), log };
   }
 
+  /** Whether this job's conversation is free for it; settled after the stop check, which comes first. */
+  #isTurn(run: Run): Promise<boolean> {
+    const turn = this.#deps.order.isTurnOf(run.conversation, run.data.id);
+    turn.catch(() => undefined);
+    return turn;
+  }
+
   /** One answer at a time per conversation, in the order the messages came: a later job looks again soon. */
-  async #waitForTurn(run: Run): Promise<void> {
-    if (await this.#deps.order.isTurnOf(run.conversation, run.data.id)) return;
+  async #waitForTurn(run: Run, turn: boolean): Promise<void> {
+    if (turn) return;
     this.#deps.metrics.job('chat', 'waiting_turn');
     await run.job.moveToDelayed(Date.now() + ORDER_POLL_MS, run.token);
     throw new DelayedError();
@@ -189,9 +201,9 @@ export class ChatProcessor {
     });
   }
 
-  async #buildPrompt(run: Run, surface: Surface, reply: EarlyReply): Promise<Prompt> {
+  async #buildPrompt(run: Run, surface: Surface, reply: EarlyReply, reads: PromptReads | undefined): Promise<Prompt> {
     try {
-      return await buildChatPrompt(run.data, run.conversation, surface, this.#deps, this.#options, run.log);
+      return await buildChatPrompt(run.data, run.conversation, surface, this.#deps, this.#options, run.log, reads);
     } catch (err) {
       await reply.settled();
       throw err;

@@ -34,6 +34,29 @@ export interface Prompt {
   notes: string[];
 }
 
+/** The Redis reads a prompt needs, started together (one round trip with auto-pipelining). */
+export interface PromptReads {
+  settings: Promise<EffectiveSettings>;
+  mood: Promise<SentimentSummary | undefined>;
+  /** The stored history, unless the context comes from the platform's thread (then read only as its fallback). */
+  stored: Promise<ChatTurn[]> | undefined;
+}
+
+/**
+ * Starts the prompt's reads of our own stores. They are cheap and side-effect free, so the worker
+ * starts them beside its turn check instead of after it; a job that turns out not to run drops them.
+ */
+export function startPromptReads(job: ChatJob, conversation: string, surface: Surface, sources: PromptSources): PromptReads {
+  const reads: PromptReads = {
+    settings: sources.channelSettings.resolve({ platform: job.platform, workspaceId: job.workspaceId, channelId: job.channelId }),
+    mood: sources.moodOf?.(conversation) ?? Promise.resolve(undefined),
+    stored: job.fetchThreadContext && surface.conversationContext ? undefined : sources.history.read(conversation),
+  };
+  // A read that fails is reported where it is awaited; one that is never awaited must not crash the process.
+  for (const read of [reads.settings, reads.mood, reads.stored]) read?.catch(() => undefined);
+  return reads;
+}
+
 /** The channel's settings, the conversation so far, the mood hint and the message's files, as the model's turns. */
 export async function buildChatPrompt(
   job: ChatJob,
@@ -42,11 +65,12 @@ export async function buildChatPrompt(
   sources: PromptSources,
   limits: PromptLimits,
   log: Logger,
+  reads: PromptReads = startPromptReads(job, conversation, surface, sources),
 ): Promise<Prompt> {
   const [context, mood, settings] = await Promise.all([
-    readContext(job, conversation, surface, sources.history, log),
-    sources.moodOf?.(conversation),
-    sources.channelSettings.resolve({ platform: job.platform, workspaceId: job.workspaceId, channelId: job.channelId }),
+    reads.stored ?? readContext(job, conversation, surface, sources.history, log),
+    reads.mood,
+    reads.settings,
   ]);
   const prepared = await readAttachments(job, settings.model, surface, limits.attachments);
   const hints = [...(job.systemNote ? [job.systemNote] : []), ...(mood?.label === 'negative' ? [FRUSTRATED_HINT] : [])];

@@ -53,7 +53,7 @@ export async function streamAnswer(request: AnswerRequest): Promise<AnswerOutcom
   const output = new ChatOutput();
   const pacer = new EditPacer({
     // Until the answer begins, what the pacer shows is the thinking status.
-    render: (text, final) => request.reply.render(text, final, final ? 'answer' : output.answer.trim() ? undefined : 'status'),
+    render: (text, final) => request.reply.render(text, final, final ? 'answer' : output.answering ? undefined : 'status'),
     intervalMs: request.editIntervalMs,
     onRenderError: (err) => request.log.warn({ err }, 'an intermediate edit failed; the next one carries the text'),
   });
@@ -110,7 +110,7 @@ class ThinkingTicker {
       this.#pacer.push(thinkingStatus(Date.now() - this.#since));
     } else {
       this.stop();
-      if (this.#output.answer.trim()) this.#pacer.push(this.#output.answer);
+      if (this.#output.answering) this.#pacer.push(this.#output.answer);
     }
   }
 
