@@ -50,7 +50,7 @@ export function startPromptReads(job: ChatJob, conversation: string, surface: Su
   const reads: PromptReads = {
     settings: sources.channelSettings.resolve({ platform: job.platform, workspaceId: job.workspaceId, channelId: job.channelId }),
     mood: sources.moodOf?.(conversation) ?? Promise.resolve(undefined),
-    stored: job.fetchThreadContext && surface.conversationContext ? undefined : sources.history.read(conversation),
+    stored: job.fetchThreadContext && surface.conversationContext ? undefined : sources.history.read(conversation, { before: job.replaces }),
   };
   // A read that fails is reported where it is awaited; one that is never awaited must not crash the process.
   for (const read of [reads.settings, reads.mood, reads.stored]) read?.catch(() => undefined);
