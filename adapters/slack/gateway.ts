@@ -60,17 +60,12 @@ function ackAfterListeners(receiver: SocketModeReceiver): void {
 
 /**
  * In front of Bolt's receiver: a stopping gateway answers 503, so Slack redelivers the event to an
- * instance that is up; a declared oversized body is refused before anything reads it, and the
- * connection closed, so leftover bytes are never read as the client's next request.
+ * instance that is up. (Oversized bodies are refused by the signature check that follows.)
  */
 function guardEvents(accepting: () => boolean): RequestHandler {
-  return (req, res, next) => {
+  return (_req, res, next) => {
     if (!accepting()) {
       res.status(503).end();
-      return;
-    }
-    if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) {
-      res.set('connection', 'close').status(413).end();
       return;
     }
     next();

@@ -21,9 +21,11 @@ export function verifySlackSignature(signingSecret: string, bodyLimitBytes: numb
       next();
       return;
     }
+    // Refused before anything reads it, and the connection closed, so leftover bytes are never
+    // read as the client's next request.
     const declared = Number(req.headers['content-length']);
     if (declared > bodyLimitBytes) {
-      res.status(413).send();
+      res.set('connection', 'close').status(413).send();
       return;
     }
     const chunks: Buffer[] = [];
@@ -34,7 +36,7 @@ export function verifySlackSignature(signingSecret: string, bodyLimitBytes: numb
       size += chunk.length;
       if (size > bodyLimitBytes) {
         refused = true;
-        res.status(413).send();
+        res.set('connection', 'close').status(413).send();
         return;
       }
       chunks.push(chunk);
