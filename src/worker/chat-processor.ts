@@ -98,10 +98,15 @@ export class ChatProcessor {
     const data = chatJobSchema.parse(job.data);
     this.#deps.metrics.job('chat', 'failed');
     await this.#deps.order.leave(conversationKey(data), data.id);
+    await this.#finalNotice(data, notices.failed);
+  }
+
+  /** A last word in the job's reply, outside a run (an attempt that never streamed). */
+  async #finalNotice(data: ChatJob, text: string): Promise<void> {
     const surface = this.#deps.surfaces.get(data.platform);
     if (!surface) return;
     const reply = scrubbedReply(await surface.openReply(data, async () => undefined), this.#deps.scrub);
-    await reply.render(notices.failed, true, 'notice');
+    await reply.render(text, true, 'notice');
   }
 
   /**
@@ -227,11 +232,8 @@ export class ChatProcessor {
     run.log.info('stopped before it started');
     this.#deps.metrics.job('chat', 'stopped');
     await this.#finishTurn(run);
-    const surface = this.#deps.surfaces.get(run.data.platform);
-    if (surface && run.data.progress.messageIds.length > 0) {
-      const reply = scrubbedReply(await surface.openReply(run.data, async () => undefined), this.#deps.scrub);
-      await reply.render(notices.stopped(''), true, 'notice');
-    }
+    // Only a reply already shown (a warming-up notice) is told; none is posted for it.
+    if (run.data.progress.messageIds.length > 0) await this.#finalNotice(run.data, notices.stopped(''));
     return { outcome: 'stopped', chars: 0, edits: 0, maxVisibleLagMs: 0 };
   }
 
