@@ -21,9 +21,11 @@ export class AnswerControls {
     this.#feedback = deps.feedback;
   }
 
-  /** Stops the answer the conversation is getting (or is about to); the job's id, or none. */
-  stopConversation(conversation: string): Promise<string | undefined> {
-    return this.#stops.stopConversation(conversation, this.#order);
+  /** Stops the answer the conversation is getting (or is about to, delayed by a cold start); the job's id, or none. */
+  async stopConversation(conversation: string): Promise<string | undefined> {
+    const jobId = await this.#order.current(conversation);
+    if (jobId) await this.#stops.request(jobId);
+    return jobId;
   }
 
   /** Stops one answer by its job's id (running, waiting or delayed). */

@@ -1,4 +1,3 @@
-import type { ConversationOrder } from '../conversation/order.ts';
 import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 
 /** How long a stop mark outlives the request: longer than any job waits for a cold start. */
@@ -23,13 +22,6 @@ export class StopRequests {
   async request(jobId: string): Promise<void> {
     await this.#redis.set(this.#keys.stopped(jobId), '1', 'EX', STOP_MARK_TTL_SECONDS);
     await this.#redis.publish(this.#keys.stopChannel, jobId);
-  }
-
-  /** Stops whatever answers the conversation now (or is next, delayed by a cold start); its id, or none. */
-  async stopConversation(conversation: string, order: Pick<ConversationOrder, 'current'>): Promise<string | undefined> {
-    const jobId = await order.current(conversation);
-    if (jobId) await this.request(jobId);
-    return jobId;
   }
 
   async isRequested(jobId: string): Promise<boolean> {
