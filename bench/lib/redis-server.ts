@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redisAnswers } from '../../src/queue/local-redis.ts';
+import { durableRedisArgs, redisAnswers } from '../../src/queue/local-redis.ts';
 import { sleep } from './clock.ts';
 import { freePort, spawnManaged, type ManagedProcess } from './procs.ts';
 
@@ -37,9 +37,8 @@ export async function startPrivateRedis(options: { port?: number; appendonly?: b
   const port = options.port ?? (await freePort());
   const url = `redis://127.0.0.1:${port}`;
   const dataDir = options.appendonly ? mkdtempSync(join(tmpdir(), 'hfbot-redis-')) : undefined;
-  const persistence = dataDir
-    ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--dir', dataDir]
-    : ['--save', '', '--appendonly', 'no'];
+  // With a file: exactly as the service runs its own redis-server.
+  const persistence = dataDir ? durableRedisArgs(dataDir) : ['--save', '', '--appendonly', 'no'];
   let crashes = 0;
 
   const launch = async (): Promise<ManagedProcess> => {
