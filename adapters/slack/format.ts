@@ -39,9 +39,29 @@ export function neutralizeMentions(text: string, askerId?: string): string {
   return defuseAscii(foldMentionLookAlikes(text, (word) => defuseAscii(word, askerId)), askerId);
 }
 
+/**
+ * One line of plain prose: it starts with a letter and holds only letters, digits, spaces, emoji
+ * and punctuation that Markdown gives no meaning to there (no `*_~\`[]<>&#|\\/@`, nor `www.`).
+ * Markdown turns such a paragraph into itself, so it needs no parser; most blocks of a chat answer
+ * are such paragraphs, and the parser is the costliest step of an edit (it builds its syntax tables
+ * again on every call). `test/unit/slack-format.test.ts` checks the two agree.
+ */
+const PLAIN_PROSE = /^\p{L}[\p{L}\p{M}\p{N}\p{Extended_Pictographic}\u200D .,;:?!'"()%$+=’‘“”–—…-]*$/u;
+
+function isPlainProse(block: string): boolean {
+  return PLAIN_PROSE.test(block) && !/www\./i.test(block);
+}
+
+/** Model Markdown to Slack mrkdwn (before mentions are defused). */
+function slackify(markdown: string): string {
+  const blocks = markdownBlocks(markdown);
+  if (blocks.every(isPlainProse)) return blocks.map((block) => block.trimEnd()).join('\n\n');
+  return slackifyMarkdown(markdown).trimEnd();
+}
+
 /** Model Markdown to Slack mrkdwn, safe to post: only `askerId` may be mentioned. */
 export function toSlackText(markdown: string, askerId?: string): string {
-  return neutralizeMentions(slackifyMarkdown(markdown).trimEnd(), askerId);
+  return neutralizeMentions(slackify(markdown), askerId);
 }
 
 /** Splits Markdown at blank lines outside fenced code: blocks that convert on their own. */

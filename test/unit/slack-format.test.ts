@@ -1,5 +1,39 @@
+import { slackifyMarkdown } from 'slackify-markdown';
 import { describe, expect, it } from 'vitest';
 import { fromSlackText, neutralizeMentions, StreamingSlackText, toSlackText } from '../../adapters/slack/format.ts';
+
+/** A small seeded generator, so a failing case is the same on every run. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+/**
+ * Prose-like Markdown: words in several scripts, digits, emoji and punctuation, now and then a
+ * character that does mean something to Markdown (so a prose check that let it through would show
+ * here as a difference), one to three paragraphs, spaces where models leave them.
+ */
+function proseLikeMarkdown(next: () => number): string {
+  const words = ['Hello', 'world', 'café', 'naïve', 'Ünïcödé', '東京', 'Привет', '2024', '1.', '42)', 'e.g.', 'www.x.io', 'x@y.co', '🙂', '👍🏽', '👨‍👩‍👧'];
+  const punctuation = [',', '.', ';', ':', '?', '!', "'", '"', '(', ')', '%', '$', '+', '=', '’', '“', '”', '–', '—', '…', '-', '  '];
+  const markdown = ['*', '_', '~', '`', '[', ']', '<', '>', '&', '#', '|', '\\', '/', '@', '&amp;', '**', '\n', '\n- ', '\n1. ', '\n===', '    ', '\t'];
+  const pick = (list: string[]) => list[Math.floor(next() * list.length)]!;
+  const paragraphs: string[] = [];
+  for (let p = 0; p < 1 + Math.floor(next() * 3); p++) {
+    let text = next() < 0.1 ? pick([' ', '- ', '1. ', '# ', '> ']) : '';
+    for (let w = 0; w < 1 + Math.floor(next() * 12); w++) {
+      const roll = next();
+      text += roll < 0.05 ? pick(markdown) : roll < 0.35 ? pick(punctuation) : '';
+      text += pick(words) + (next() < 0.8 ? ' ' : '');
+    }
+    paragraphs.push(text);
+  }
+  return paragraphs.join(next() < 0.8 ? '\n\n' : '\n \n\n');
+}
+
 
 describe('neutralizeMentions', () => {
   it.each([
@@ -70,6 +104,14 @@ describe('toSlackText', () => {
 
   it('never lets model output ping', () => {
     expect(toSlackText('Attention <!here> and @channel!')).not.toMatch(/<!here>|(^|\s)@channel/);
+  });
+
+  it('converts plain prose without the parser exactly as the parser would', () => {
+    const next = random(17);
+    for (let i = 0; i < 3_000; i++) {
+      const markdown = proseLikeMarkdown(next);
+      expect(toSlackText(markdown), JSON.stringify(markdown)).toBe(neutralizeMentions(slackifyMarkdown(markdown).trimEnd()));
+    }
   });
 });
 
