@@ -203,7 +203,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           )
         : undefined;
       // A stop asked for in any gateway reaches the worker holding the job, whichever process that is.
-      const stopListening = await stopRequests.listen(stopSubscriber, (jobId) => void chat.worker.cancelJob(jobId, 'stopped by the user'));
+      const stopListening = await stopRequests.listen(stopSubscriber, (jobId) => chat.cancelJob(jobId, 'stopped by the user'));
       stops.push(async () => {
         await stopListening();
         await stopSubscriber.quit();
@@ -211,7 +211,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       stops.push(async () => {
         // Answers in progress get the grace period to finish; the rest go back to the queue,
         // where another worker resumes each in the same messages.
-        const closing = Promise.all([chat.worker.close(), sentimentWorker?.close()]);
+        const closing = Promise.all([chat.close(), sentimentWorker?.close()]);
         const finished = await Promise.race([closing.then(() => true), sleep(config.shutdownGraceMs, false, { ref: false })]);
         if (!finished) {
           logger.info('grace period over: handing the remaining answers back to the queue');

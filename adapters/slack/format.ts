@@ -52,11 +52,27 @@ function isPlainProse(block: string): boolean {
   return PLAIN_PROSE.test(block) && !/www\./i.test(block);
 }
 
+/** Short texts that come back on every reply (the placeholder, notices): each is parsed once. */
+const recurring = new Map<string, string>();
+const RECURRING_MAX_CHARS = 160;
+const RECURRING_MAX_ENTRIES = 256;
+
+function slackifyParsed(markdown: string): string {
+  if (markdown.length > RECURRING_MAX_CHARS) return slackifyMarkdown(markdown).trimEnd();
+  let converted = recurring.get(markdown);
+  if (converted === undefined) {
+    converted = slackifyMarkdown(markdown).trimEnd();
+    if (recurring.size >= RECURRING_MAX_ENTRIES) recurring.clear();
+    recurring.set(markdown, converted);
+  }
+  return converted;
+}
+
 /** Model Markdown to Slack mrkdwn (before mentions are defused). */
 function slackify(markdown: string): string {
   const blocks = markdownBlocks(markdown);
   if (blocks.every(isPlainProse)) return blocks.map((block) => block.trimEnd()).join('\n\n');
-  return slackifyMarkdown(markdown).trimEnd();
+  return slackifyParsed(markdown);
 }
 
 /** Model Markdown to Slack mrkdwn, safe to post: only `askerId` may be mentioned. */

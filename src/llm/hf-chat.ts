@@ -104,21 +104,17 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
       const controller = new AbortController();
       const abortFromCaller = () => controller.abort(streamOptions.signal?.reason);
       streamOptions.signal?.addEventListener('abort', abortFromCaller, { once: true });
-      let idleTimer: NodeJS.Timeout | undefined;
       let idledOut = false;
-      const armIdleTimer = () => {
-        clearTimeout(idleTimer);
-        idleTimer = setTimeout(() => {
-          idledOut = true;
-          controller.abort();
-        }, options.streamIdleTimeoutMs);
-      };
       const model = streamOptions.model ?? options.model;
       const splitter = new ThinkSplitter({ openAtStart: options.thinkOpenAtStart ?? OPENS_THINK_IN_PROMPT.test(model) });
       let usage: UsagePart | undefined;
       let finishReason: string | null = null;
+      // One timer per stream, pushed back on every chunk (refresh() allocates nothing).
+      const idleTimer = setTimeout(() => {
+        idledOut = true;
+        controller.abort();
+      }, options.streamIdleTimeoutMs);
       try {
-        armIdleTimer();
         const stream = await client.chat.completions.create(
           {
             model,
@@ -130,7 +126,7 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
           { signal: controller.signal },
         );
         for await (const chunk of stream) {
-          armIdleTimer();
+          idleTimer.refresh();
           const choice = chunk.choices[0];
           // Not in the SDK's types: read from the raw delta.
           const reasoning = reasoningOfDelta(choice?.delta);

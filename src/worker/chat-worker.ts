@@ -29,16 +29,50 @@ export interface ChatWorkerOptions extends ChatProcessorOptions {
 export type ChatWorkerDeps = ChatProcessorDeps;
 
 export interface ChatWorker {
-  worker: Worker<ChatJob, ChatResult>;
+  /** BullMQ workers over the one queue, sharing the processor: several fetch loops (see fetchLoops). */
+  workers: Worker<ChatJob, ChatResult>[];
   processor: ChatProcessor;
+  /** Aborts a job this process runs (a no-op for others). */
+  cancelJob(jobId: string, reason: string): void;
+  close(): Promise<void>;
+}
+
+/** Concurrency one fetch loop serves; more slots get more loops. */
+const SLOTS_PER_FETCH_LOOP = 25;
+const MAX_FETCH_LOOPS = 4;
+
+/**
+ * A BullMQ worker fetches jobs one after another, each `moveToActive` awaited before the next, and
+ * starts none until it has fetched all it may: when a hundred conversations write at once, the
+ * last waits a hundred round trips. Several workers in one process fetch side by side.
+ */
+export function fetchLoops(concurrency: number): number {
+  return Math.max(1, Math.min(MAX_FETCH_LOOPS, Math.floor(concurrency / SLOTS_PER_FETCH_LOOP)));
 }
 
 export function createChatWorker(deps: ChatWorkerDeps, options: ChatWorkerOptions): ChatWorker {
   const processor = new ChatProcessor(deps, options);
+  const loops = fetchLoops(options.concurrency);
+  const workers = Array.from({ length: loops }, (_, loop) =>
+    createBullWorker(deps, processor, options, Math.floor(options.concurrency / loops) + (loop < options.concurrency % loops ? 1 : 0)),
+  );
+  return {
+    workers,
+    processor,
+    cancelJob: (jobId, reason) => {
+      for (const worker of workers) worker.cancelJob(jobId, reason);
+    },
+    close: async () => {
+      await Promise.all(workers.map((worker) => worker.close()));
+    },
+  };
+}
+
+function createBullWorker(deps: ChatWorkerDeps, processor: ChatProcessor, options: ChatWorkerOptions, concurrency: number): Worker<ChatJob, ChatResult> {
   const worker = new Worker<ChatJob, ChatResult>(CHAT_QUEUE, (job, token, signal) => processor.process(job, token, signal), {
     connection: options.connection,
     prefix: options.prefix,
-    concurrency: options.concurrency,
+    concurrency,
     // A killed worker's job is picked up by another after about one lock period.
     lockDuration: options.lockMs,
     stalledInterval: options.lockMs,
@@ -56,5 +90,5 @@ export function createChatWorker(deps: ChatWorkerDeps, options: ChatWorkerOption
     }
   });
   worker.on('error', (err) => deps.logger.error({ err }, 'chat worker error'));
-  return { worker, processor };
+  return worker;
 }
