@@ -126,7 +126,7 @@ export function spawnHfbot(
   return spawnManaged({
     name: extra.name ?? role,
     args: [HFBOT_ENTRY, '--role', role],
-    env: { PATH: process.env.PATH ?? '', ...(process.env.BENCH_MALLOC ? { MALLOC_ARENA_MAX: process.env.BENCH_MALLOC } : {}), ...env },
+    env: { PATH: process.env.PATH ?? '', ...env },
     nodeArgs: [...SERVICE_NODE_FLAGS, ...(extra.nodeArgs ?? [])],
     ...(extra.onCrash ? { onCrash: extra.onCrash } : {}),
   });
