@@ -47,6 +47,8 @@ export interface BenchOptions {
   minReplies: number;
   modes: Mode[];
   instant: boolean;
+  /** Run the streaming model's levels (and the bursts, which use it). */
+  streaming: boolean;
   cpuProf: boolean;
   /** Use this Redis instead of starting a private redis-server. */
   redisUrl: string | undefined;
@@ -74,6 +76,7 @@ function parseOptions(argv: string[]): BenchOptions {
       'min-replies': { type: 'string' },
       only: { type: 'string' },
       'no-instant': { type: 'boolean', default: false },
+      'no-streaming': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       'redis-url': { type: 'string' },
       bursts: { type: 'string' },
@@ -104,6 +107,7 @@ function parseOptions(argv: string[]): BenchOptions {
     minReplies: num(values['min-replies'], quick ? 15 : 30),
     modes: only ? [only] : ['baseline', 'pipeline'],
     instant: !values['no-instant'],
+    streaming: !values['no-streaming'],
     cpuProf: values['cpu-prof'],
     redisUrl: values['redis-url'],
     nodeArgs: (values['node-args'] ?? '').split(' ').filter(Boolean),
@@ -114,7 +118,7 @@ function parseOptions(argv: string[]): BenchOptions {
   };
 }
 
-function profilesFor(options: BenchOptions): ModelProfile[] {
+function profilesFor(options: BenchOptions): { streaming?: ModelProfile; instant?: ModelProfile } {
   const streaming: ModelProfile = {
     name: `streaming model (TTFT ${options.ttftMs} ms, ${options.tokensPerSecond} tokens/s, ${options.tokens} tokens)`,
     ttftMs: options.ttftMs,
@@ -122,7 +126,7 @@ function profilesFor(options: BenchOptions): ModelProfile[] {
     tokens: options.tokens,
   };
   const instant: ModelProfile = { name: `instant model (${options.tokens} tokens at once)`, ttftMs: 0, tokenDelayMs: 0, tokens: options.tokens };
-  return options.instant ? [streaming, instant] : [streaming];
+  return { ...(options.streaming ? { streaming } : {}), ...(options.instant ? { instant } : {}) };
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -140,7 +144,8 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
   const results: LevelResult[] = [];
   const idle: IdleRss[] = [];
   const bursts: BurstResult[] = [];
-  const profiles = profilesFor(options);
+  const { streaming, instant } = profilesFor(options);
+  const profiles = [streaming, instant].filter((profile) => profile !== undefined);
   /** Per system: its processes' roles by pid, and how long after their start measuring began. */
   const profiled: Array<{ mode: Mode; roles: Map<number, string>; skipMs: number }> = [];
   /** Both systems run side by side and take turns at each level, so load from outside the bench falls on both alike. */
@@ -199,7 +204,6 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
         }
       }
     }
-    const [streaming] = profiles;
     const pipeline = running.find((entry) => entry.mode === 'pipeline');
     if (pipeline && options.bursts > 0 && streaming) {
       await fakes.configure(streaming);
@@ -225,7 +229,6 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
     if (stopError) throw stopError;
   }
 
-  const [streaming, instant] = profiles;
   const verdicts = judgeTargets({
     results,
     modelProfile: streaming?.name ?? '',

@@ -82,9 +82,14 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       readiness.warn('redis', persistence);
     }
 
-    const queue = createChatQueue(redis, config.redis.prefix, config.hf.maxAttempts);
+    // BullMQ loads its Lua scripts onto the connection it is given, and ioredis copies every loaded
+    // script onto each pipeline it builds (each auto-pipelined batch, each MULTI): the queues get a
+    // connection of their own, so the batches of our own reads and writes stay cheap.
+    const queueRedis = createRedis(config.redis.url, 'hfbot-queue', config.redis.cluster);
+    stops.push(() => queueRedis.quit());
+    const queue = createChatQueue(queueRedis, config.redis.prefix, config.hf.maxAttempts);
     stops.push(() => queue.close());
-    const sentimentQueue = config.sentiment.enabled ? createSentimentQueue(redis, config.redis.prefix, config.hf.maxAttempts) : undefined;
+    const sentimentQueue = config.sentiment.enabled ? createSentimentQueue(queueRedis, config.redis.prefix, config.hf.maxAttempts) : undefined;
     if (sentimentQueue) stops.push(() => sentimentQueue.close());
     const queues: Queue[] = sentimentQueue ? [queue, sentimentQueue] : [queue];
     for (const watched of queues) metrics.watchQueue(watched.name, () => watched.getJobCounts('waiting', 'active', 'delayed', 'failed'));
