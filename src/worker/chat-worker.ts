@@ -46,7 +46,7 @@ const MAX_FETCH_LOOPS = 4;
  * starts none until it has fetched all it may: when a hundred conversations write at once, the
  * last waits a hundred round trips. Several workers in one process fetch side by side.
  */
-export function fetchLoops(concurrency: number): number {
+function fetchLoops(concurrency: number): number {
   return Math.max(1, Math.min(MAX_FETCH_LOOPS, Math.floor(concurrency / SLOTS_PER_FETCH_LOOP)));
 }
 
