@@ -1,7 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express, { type Application, type RequestHandler } from 'express';
 import { landingPage, type LandingInfo } from './landing.ts';
@@ -78,7 +75,7 @@ export interface HttpAppOptions {
  * The operator's endpoints, on every role: liveness, readiness, Prometheus metrics, and the Bull
  * Board queue dashboard behind basic auth. Gateways mount their webhooks on the same app.
  */
-export function createHttpApp(options: HttpAppOptions): Application {
+export async function createHttpApp(options: HttpAppOptions): Promise<Application> {
   const http = express();
   http.disable('x-powered-by');
   http.get('/', (_req, res) => {
@@ -99,6 +96,12 @@ export function createHttpApp(options: HttpAppOptions): Application {
   });
   if (!options.metricsAccess.separatePort) http.get('/metrics', metricsHandler(options.metrics, options.metricsAccess.token));
   if (options.admin) {
+    // Loaded only where a password switches the dashboard on.
+    const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }] = await Promise.all([
+      import('@bull-board/api'),
+      import('@bull-board/api/bullMQAdapter'),
+      import('@bull-board/express'),
+    ]);
     const board = new ExpressAdapter();
     board.setBasePath(ADMIN_PATH);
     createBullBoard({ queues: options.admin.queues.map((queue) => new BullMQAdapter(queue)), serverAdapter: board });

@@ -72,7 +72,7 @@ export interface PlatformInstance {
 /** A platform whose variables are set and valid: ready to be created once per process. */
 export interface EnabledPlatform {
   readonly platform: string;
-  create(context: AdapterContext): PlatformInstance;
+  create(context: AdapterContext): Promise<PlatformInstance>;
 }
 
 /** What one platform's variables say. */
@@ -122,7 +122,8 @@ export interface PlatformDefinition<Schema extends z.ZodObject, Settings> {
   settings(values: z.output<Schema>, roles: ReadonlySet<Role>): { settings: Settings | undefined; problems?: string[]; on?: boolean };
   /** Its secret values (tokens, signing secrets), scrubbed from every log line. */
   secrets?: (values: z.output<Schema>) => Array<string | undefined>;
-  create(context: AdapterContext, settings: Settings): PlatformInstance;
+  /** Its SDK and surface are imported here, so a process loads only the platforms switched on. */
+  create(context: AdapterContext, settings: Settings): Promise<PlatformInstance>;
 }
 
 /** A platform adapter with its settings typed, for its own scripts and tests. */

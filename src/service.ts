@@ -107,14 +107,14 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const channelSettings = new ChannelSettingsStore(redis, keys, { model: chatModel, systemPrompt: config.systemPrompt }, config.channels.file);
 
     // Each platform once per process: its surface and gateway share one client.
-    const platforms: PlatformInstance[] = config.platforms.map((platform) => platform.create({ config, logger, redis, keys }));
+    const platforms: PlatformInstance[] = await Promise.all(config.platforms.map((platform) => platform.create({ config, logger, redis, keys })));
     const gatewayPages = config.roles.has('gateway') ? platforms.flatMap((platform) => platform.pages ?? []) : [];
     const surfaces = new SurfaceRegistry();
     for (const platform of platforms) surfaces.register(platform.surface);
     logger.info({ roles: [...config.roles], platforms: surfaces.platforms }, 'starting');
 
     const adminAuth = config.adminPassword ? basicAuth(config.adminPassword) : undefined;
-    const http = createHttpApp({
+    const http = await createHttpApp({
       readiness,
       metrics,
       metricsAccess: { token: config.metrics.token, separatePort: config.metrics.port !== undefined },

@@ -1,6 +1,5 @@
 import { definePlatform } from '../../src/platform.ts';
 import { discordEnv, discordSettings } from './settings.ts';
-import { createDiscordRest, DiscordSurface } from './surface.ts';
 
 /** Discord: a discord.js gateway and a REST-only surface. */
 export const discordAdapter = definePlatform({
@@ -13,7 +12,8 @@ export const discordAdapter = definePlatform({
   ownsId: (id) => /^\d+$/.test(id),
   settings: discordSettings,
   secrets: (e) => [e.DISCORD_TOKEN],
-  create: (context, settings) => {
+  create: async (context, settings) => {
+    const { createDiscordRest, DiscordSurface } = await import('./surface.ts');
     const logger = context.logger.child({ platform: 'discord' });
     const rest = createDiscordRest(settings);
     const surface = new DiscordSurface(rest, settings, logger);

@@ -1,8 +1,5 @@
 import { definePlatform } from '../../src/platform.ts';
-import { PLAYGROUND_PATH, startPlaygroundGateway } from './gateway.ts';
 import { playgroundEnv, playgroundSettings } from './settings.ts';
-import { PlaygroundStore } from './store.ts';
-import { PlaygroundSurface } from './surface.ts';
 
 /** Edits are paced like a platform's, a little quicker: the page is local. */
 const EDIT_INTERVAL_MS = 500;
@@ -15,7 +12,12 @@ export const playgroundAdapter = definePlatform({
   // Nobody but the person at the page reads its answers: without a token, the demo model may give them.
   acceptsDemoModel: true,
   settings: playgroundSettings,
-  create: (context, settings) => {
+  create: async (context, settings) => {
+    const [{ PLAYGROUND_PATH, startPlaygroundGateway }, { PlaygroundStore }, { PlaygroundSurface }] = await Promise.all([
+      import('./gateway.ts'),
+      import('./store.ts'),
+      import('./surface.ts'),
+    ]);
     const logger = context.logger.child({ platform: 'playground' });
     const { demoModel } = context.config;
     const store = new PlaygroundStore(context.redis, context.keys, context.config.context.ttlSeconds);

@@ -1,6 +1,5 @@
 import { definePlatform } from '../../src/platform.ts';
 import { slackEnv, slackSettings } from './settings.ts';
-import { createSlackWebClient, SlackSurface } from './surface.ts';
 
 /** Slack: a Bolt gateway (Socket Mode or the HTTP Events API) and a Web API surface over one client. */
 export const slackAdapter = definePlatform({
@@ -16,7 +15,8 @@ export const slackAdapter = definePlatform({
   ownsId: (id) => !/^\d+$/.test(id),
   settings: slackSettings,
   secrets: (e) => [e.SLACK_BOT_TOKEN, e.SLACK_SIGNING_SECRET, e.SLACK_APP_TOKEN],
-  create: (context, settings) => {
+  create: async (context, settings) => {
+    const { createSlackWebClient, SlackSurface } = await import('./surface.ts');
     const logger = context.logger.child({ platform: 'slack' });
     // One Web API client per process, shared by the surface and the gateway.
     const client = createSlackWebClient(settings, logger);
