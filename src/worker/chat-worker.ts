@@ -28,9 +28,8 @@ export interface ChatWorkerOptions extends ChatProcessorOptions {
 
 export type ChatWorkerDeps = ChatProcessorDeps;
 
+/** BullMQ workers over the one queue (several fetch loops, see fetchLoops) sharing one processor. */
 export interface ChatWorker {
-  /** BullMQ workers over the one queue, sharing the processor: several fetch loops (see fetchLoops). */
-  workers: Worker<ChatJob, ChatResult>[];
   processor: ChatProcessor;
   /** Aborts a job this process runs (a no-op for others). */
   cancelJob(jobId: string, reason: string): void;
@@ -57,7 +56,6 @@ export function createChatWorker(deps: ChatWorkerDeps, options: ChatWorkerOption
     createBullWorker(deps, processor, options, Math.floor(options.concurrency / loops) + (loop < options.concurrency % loops ? 1 : 0)),
   );
   return {
-    workers,
     processor,
     cancelJob: (jobId, reason) => {
       for (const worker of workers) worker.cancelJob(jobId, reason);
