@@ -68,6 +68,11 @@ function slackifyParsed(markdown: string): string {
   return converted;
 }
 
+/** One block of `markdownBlocks` to Slack mrkdwn (before mentions are defused). */
+function slackifyBlock(block: string): string {
+  return isPlainProse(block) ? block.trimEnd() : slackifyParsed(block);
+}
+
 /** Model Markdown to Slack mrkdwn (before mentions are defused). */
 function slackify(markdown: string): string {
   const blocks = markdownBlocks(markdown);
@@ -117,7 +122,7 @@ export class StreamingSlackText {
     const converted = markdownBlocks(markdown).map((block) => {
       let text = this.#blocks.get(block);
       if (text === undefined) {
-        text = toSlackText(block, this.#askerId);
+        text = neutralizeMentions(slackifyBlock(block), this.#askerId);
         this.#blocks.set(block, text);
       }
       return text;

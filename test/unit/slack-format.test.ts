@@ -34,7 +34,6 @@ function proseLikeMarkdown(next: () => number): string {
   return paragraphs.join(next() < 0.8 ? '\n\n' : '\n \n\n');
 }
 
-
 describe('neutralizeMentions', () => {
   it.each([
     ['<!channel>', /<!channel/],
