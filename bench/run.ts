@@ -24,7 +24,7 @@ import { measureBursts, type BurstResult } from './lib/bursts.ts';
 import { ReplyWaiter } from './lib/load.ts';
 import { measureLevel, warmUp, type LevelResult, type MeasureContext } from './lib/measure.ts';
 import type { ModelProfile } from './lib/model-profile.ts';
-import { sampleProc } from './lib/procs.ts';
+import { removeBuiltEntries, sampleProc } from './lib/procs.ts';
 import { redisServerBinary, startPrivateRedis, type PrivateRedis } from './lib/redis-server.ts';
 import { burstTable, idleTable, judgeTargets, resultTables, targetTable, type IdleRss } from './lib/report.ts';
 import { startBaseline, startPipeline, type Mode, type RunningSystem, type SystemSettings } from './lib/systems.ts';
@@ -226,6 +226,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
     }
     await fakes.stop();
     await redis?.stop();
+    removeBuiltEntries();
     if (stopError) throw stopError;
   }
 

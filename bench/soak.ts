@@ -27,6 +27,7 @@ import { CHAT_QUEUE } from '../src/queue/chat-queue.ts';
 import { startHfFake } from '../fakes/hf/server.ts';
 import { startSlackFake } from '../fakes/slack/server.ts';
 import { sleep, waitUntil } from './lib/clock.ts';
+import { removeBuiltEntries } from './lib/procs.ts';
 import { startPrivateRedis } from './lib/redis-server.ts';
 import { SoakCluster } from './lib/soak-cluster.ts';
 import { scriptModel, type HfPhase } from './lib/soak-model.ts';
@@ -370,6 +371,7 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
     queueRedis.disconnect();
     await redis.stop();
     await Promise.all([hf.close(), slack.close()]);
+    removeBuiltEntries();
   }
 }
 

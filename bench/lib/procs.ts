@@ -1,15 +1,38 @@
 /**
- * Child processes for the bench and the soak: the service's own entry point (`bin/hfbot.ts`) run as
- * a gateway or a worker, exactly as deployed, plus helpers to read what a process cost from /proc.
+ * Child processes for the bench and the soak: the service's own entry point, built as `npm start`
+ * builds it, run as a gateway or a worker, exactly as deployed, plus helpers to read what a process
+ * cost from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildService } from '../../scripts/build.ts';
 import { sleep } from './clock.ts';
 
-export const HFBOT_ENTRY = fileURLToPath(new URL('../../bin/hfbot.ts', import.meta.url));
+let built: { outDir: string; hfbot: string; baseline: string } | undefined;
+
+/**
+ * The service's entry point and the bench's baseline server as JavaScript, compiled once per run
+ * into a dir of the repo's own (where its node_modules and package.json apply; removed at exit), so
+ * both are measured as production runs them: without Node's type stripping, which would add its
+ * compiler's ~30 MB to every process. `removeBuiltEntries` ends the run's use of them.
+ */
+export function builtEntries(): { hfbot: string; baseline: string } {
+  if (!built) {
+    const outDir = buildService({ project: 'bench/tsconfig.build.json', outDir: mkdtempSync(fileURLToPath(new URL('../../.bench-build-', import.meta.url))) });
+    built = { outDir, hfbot: join(outDir, 'bin/hfbot.js'), baseline: join(outDir, 'bench/lib/baseline-server.js') };
+  }
+  return built;
+}
+
+/** Removes what `builtEntries` compiled, once no process of the run uses it. */
+export function removeBuiltEntries(): void {
+  if (built) rmSync(built.outDir, { recursive: true, force: true });
+  built = undefined;
+}
 /**
  * The Node flags the service runs with, as in the Dockerfile's ENTRYPOINT and `npm start`: V8's
  * young generation capped at 2 × 8 MB (by default it grows to 2 × 64 MB under load and stays).
@@ -117,7 +140,7 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
   return managed;
 }
 
-/** `node bin/hfbot.ts --role <role>` with `env` (and PATH), as a deployment runs it. */
+/** `node dist/bin/hfbot.js --role <role>` with `env` (and PATH), as a deployment runs it. */
 export function spawnHfbot(
   role: 'gateway' | 'worker',
   env: Record<string, string>,
@@ -125,7 +148,7 @@ export function spawnHfbot(
 ): ManagedProcess {
   return spawnManaged({
     name: extra.name ?? role,
-    args: [HFBOT_ENTRY, '--role', role],
+    args: [builtEntries().hfbot, '--role', role],
     env: { PATH: process.env.PATH ?? '', ...env },
     nodeArgs: [...SERVICE_NODE_FLAGS, ...(extra.nodeArgs ?? [])],
     ...(extra.onCrash ? { onCrash: extra.onCrash } : {}),

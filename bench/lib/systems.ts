@@ -4,17 +4,17 @@
  * - baseline: one process (baseline-server.ts), the adapter code answering in process, no queue;
  * - pipeline: `bin/hfbot.ts --role gateway` and `--role worker` as separate processes over Redis
  *   and BullMQ, exactly as deployed.
+ *
+ * Both run compiled to JavaScript (`builtEntries`), as `npm start` runs the service.
  */
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CHAT_QUEUE } from '../../src/queue/chat-queue.ts';
 import { preciseNow } from './clock.ts';
 import type { FakesHost } from './fakes-client.ts';
-import { freePort, SERVICE_NODE_FLAGS, spawnHfbot, spawnManaged, waitHealthy, type ManagedProcess } from './procs.ts';
+import { builtEntries, freePort, SERVICE_NODE_FLAGS, spawnHfbot, spawnManaged, waitHealthy, type ManagedProcess } from './procs.ts';
 
-const BASELINE_ENTRY = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 
 export type Mode = 'baseline' | 'pipeline';
 
@@ -76,7 +76,7 @@ export async function startBaseline(settings: SystemSettings): Promise<RunningSy
   const startedAt = preciseNow();
   const proc = spawnManaged({
     name: 'baseline',
-    args: [BASELINE_ENTRY],
+    args: [builtEntries().baseline],
     nodeArgs: [...SERVICE_NODE_FLAGS, ...settings.nodeArgs],
     env: { PATH: process.env.PATH ?? '', ...serviceEnv(settings, port, 'bench-baseline') },
   });

@@ -1,6 +1,7 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -8,31 +9,53 @@ import { eventually, uniquePrefix } from '../support/service.ts';
 import { spawnHfbot, type HfbotProcess } from '../support/worker-process.ts';
 
 /**
- * The Docker image's file set, without Docker: the runtime stage's COPY lines of the Dockerfile,
- * copied into a temp dir, started with no HF_TOKEN so the playground answers with the offline demo
- * model (the HF fake, run in-process). A file the code needs that the Dockerfile does not copy
- * makes a process die with "Cannot find module" and this test fail.
+ * The Docker image's file set, without Docker. The build stage is replayed in a temp dir (its COPY
+ * lines from the build context, the repo's node_modules, its `RUN npm run build`), then the runtime
+ * stage's COPY lines fill another temp dir from the context and from that build, which is started
+ * with no HF_TOKEN so the playground answers with the offline demo model (the HF fake, run
+ * in-process). A file the code needs that either stage does not copy makes the build or a process
+ * fail ("Cannot find module") and this test with it.
  */
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** The image's WORKDIR, where the build stage's paths are rooted. */
+const WORKDIR = '/app';
 
-/** `[source, destination]` of each COPY in the runtime stage that copies from the build context. */
-function runtimeCopies(dockerfile: string): Array<[string, string]> {
-  const stages = dockerfile.split(/^FROM\s+/im);
-  const runtime = stages.find((stage) => /^\S+\s+AS\s+runtime\b/i.test(stage));
-  if (!runtime) throw new Error('Dockerfile: no `FROM … AS runtime` stage');
-  const copies: Array<[string, string]> = [];
-  for (const line of runtime.split('\n')) {
+interface Copy {
+  /** `context` for the build context, else the stage named by `--from=`. */
+  from: string;
+  source: string;
+  destination: string;
+}
+
+/** The COPY lines of the stage `FROM … AS <name>`. */
+function stageCopies(dockerfile: string, name: string): Copy[] {
+  const stage = dockerfile.split(/^FROM\s+/im).find((text) => new RegExp(`^\\S+\\s+AS\\s+${name}\\b`, 'i').test(text));
+  if (!stage) throw new Error(`Dockerfile: no \`FROM … AS ${name}\` stage`);
+  const copies: Copy[] = [];
+  for (const line of stage.split('\n')) {
     const match = /^COPY\s+(.*)$/i.exec(line.trim());
     if (!match?.[1]) continue;
     const words = match[1].split(/\s+/);
-    // Copies from another stage (node_modules from `deps`) are stood in for below.
-    if (words.some((word) => word.startsWith('--from='))) continue;
+    const from = words.find((word) => word.startsWith('--from='))?.slice('--from='.length) ?? 'context';
     const paths = words.filter((word) => !word.startsWith('--'));
     const destination = paths.pop();
     if (!destination || paths.length === 0) throw new Error(`Dockerfile: cannot read "${line}"`);
-    for (const source of paths) copies.push([source, paths.length > 1 || destination.endsWith('/') ? join(destination, source) : destination]);
+    for (const source of paths) copies.push({ from, source, destination: paths.length > 1 || destination.endsWith('/') ? join(destination, source) : destination });
   }
   return copies;
+}
+
+/** The build stage's work: its files copied into `dir`, then `npm run build` there (the same script). */
+function replayBuildStage(dockerfile: string, dir: string): void {
+  expect(dockerfile).toMatch(/^RUN npm run build$/m);
+  for (const copy of stageCopies(dockerfile, 'build')) {
+    if (copy.from !== 'context') throw new Error(`Dockerfile: the build stage copies from ${copy.from}`);
+    cpSync(join(REPO, copy.source), join(dir, copy.destination), { recursive: true });
+  }
+  // The stage's own `npm ci`: every dependency, the compiler included.
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const built = spawnSync(process.execPath, [join(dir, 'scripts/build.ts')], { cwd: dir, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`npm run build failed in the build stage:\n${built.stdout}${built.stderr}`);
 }
 
 /**
@@ -60,12 +83,15 @@ const playgroundMessages = z.object({
   messages: z.array(z.object({ id: z.string(), author: z.enum(['user', 'bot']), text: z.string(), demo: z.boolean().optional() })),
 });
 
+let buildDir: string;
 let imageDir: string;
+/** The script of the image's ENTRYPOINT, relative to its WORKDIR. */
+let imageEntry: string;
 const processes: HfbotProcess[] = [];
 
 function start(roles: string[], prefix: string): HfbotProcess {
   // The image's environment: NODE_ENV=production, no HF_TOKEN, the playground on.
-  const child = spawnHfbot(roles, { NODE_ENV: 'production', PLAYGROUND_ENABLED: 'true', QUEUE_PREFIX: prefix, USER_RATE_LIMIT: '0' }, join(imageDir, 'bin/hfbot.ts'));
+  const child = spawnHfbot(roles, { NODE_ENV: 'production', PLAYGROUND_ENABLED: 'true', QUEUE_PREFIX: prefix, USER_RATE_LIMIT: '0' }, join(imageDir, imageEntry));
   processes.push(child);
   return child;
 }
@@ -98,11 +124,20 @@ function expectNoMissingModule(child: HfbotProcess): void {
 }
 
 beforeAll(() => {
+  const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
+  buildDir = mkdtempSync(join(tmpdir(), 'hfbot-image-build-'));
+  replayBuildStage(dockerfile, buildDir);
   imageDir = mkdtempSync(join(tmpdir(), 'hfbot-image-'));
-  const copies = runtimeCopies(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
-  expect(copies.length).toBeGreaterThan(0);
-  for (const [source, destination] of copies) cpSync(join(REPO, source), join(imageDir, destination), { recursive: true });
+  for (const { from, source, destination } of stageCopies(dockerfile, 'runtime')) {
+    if (from === 'context') cpSync(join(REPO, source), join(imageDir, destination), { recursive: true });
+    else if (from === 'build') cpSync(join(buildDir, relative(WORKDIR, source)), join(imageDir, destination), { recursive: true });
+    // node_modules from `deps` is stood in for by linkProductionModules.
+    else if (from !== 'deps') throw new Error(`Dockerfile: the runtime stage copies from ${from}`);
+  }
   expect(linkProductionModules(imageDir)).toBeGreaterThan(0);
+  const entrypoint = z.array(z.string()).parse(JSON.parse(/^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1] ?? 'null'));
+  imageEntry = entrypoint.find((word) => /\.[cm]?[jt]s$/.test(word)) ?? '';
+  expect(imageEntry !== '' && existsSync(join(imageDir, imageEntry)), `the ENTRYPOINT's script (${imageEntry}) is in the image`).toBe(true);
 });
 
 afterAll(async () => {
@@ -116,7 +151,7 @@ afterAll(async () => {
         }),
     ),
   );
-  if (imageDir) rmSync(imageDir, { recursive: true, force: true });
+  for (const dir of [imageDir, buildDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the Docker image file set', () => {
