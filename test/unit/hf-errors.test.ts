@@ -1,5 +1,10 @@
+import { once } from 'node:events';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
+import { ClassifiedError } from '../../src/errors/classified-error.ts';
+import { createHfChatModel } from '../../src/llm/hf-chat.ts';
 import { classifyHfError, classifyHfStatus, parseHfErrorBody, retryAfterMsFromHeaders } from '../../src/llm/hf-errors.ts';
 
 describe('parseHfErrorBody', () => {
@@ -89,5 +94,39 @@ describe('retryAfterMsFromHeaders', () => {
     expect(retryAfterMsFromHeaders(new Headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:10 GMT' }), now)).toBe(10_000);
     expect(retryAfterMsFromHeaders(new Headers({ ratelimit: '"api";r=0;t=55' }))).toBe(55_000);
     expect(retryAfterMsFromHeaders(new Headers())).toBeUndefined();
+  });
+});
+
+describe('the HF client', () => {
+  async function listen(handler: RequestListener): Promise<{ server: Server; url: string }> {
+    const server = createServer(handler);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }
+
+  it('does not follow a redirect: the request fails where HF_BASE_URL points', async () => {
+    let followed = 0;
+    const target = await listen((_req, res) => {
+      followed += 1;
+      res.end();
+    });
+    const redirecting = await listen((req, res) => {
+      res.writeHead(307, { location: `${target.url}${req.url ?? '/'}` });
+      res.end();
+    });
+    try {
+      const model = createHfChatModel({ baseUrl: `${redirecting.url}/v1`, token: 'hf_test', model: 'm', maxTokens: 10, timeoutMs: 5_000, streamIdleTimeoutMs: 5_000 });
+      const consume = async () => {
+        for await (const part of model.stream([{ role: 'user', content: 'hi' }])) void part;
+      };
+      const error: unknown = await consume().then(() => undefined, (err: unknown) => err);
+      expect(error).toBeInstanceOf(ClassifiedError);
+      expect((error as ClassifiedError).failure.kind).toBe('transient');
+      expect(followed).toBe(0);
+    } finally {
+      redirecting.server.close();
+      target.server.close();
+    }
   });
 });
