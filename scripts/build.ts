@@ -27,10 +27,19 @@ export interface BuildOptions {
   outDir?: string;
 }
 
+/** Where the compiler is: a devDependency, so an install without them cannot build. */
+function typescriptPackage(): string {
+  try {
+    return createRequire(import.meta.url).resolve('typescript/package.json');
+  } catch {
+    throw new Error('the build needs the compiler, a devDependency: run `npm ci` (not `npm ci --omit=dev`) first');
+  }
+}
+
 /** Compiles the project into `outDir` with the repository's own layout; returns `outDir`. */
 export function buildService(options: BuildOptions = {}): string {
   const outDir = resolve(REPO, options.outDir ?? 'dist');
-  const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin/tsc');
+  const tsc = join(dirname(typescriptPackage()), 'bin/tsc');
   rmSync(outDir, { recursive: true, force: true });
   const compiled = spawnSync(process.execPath, [tsc, '-p', join(REPO, options.project ?? 'tsconfig.build.json'), '--outDir', outDir], {
     cwd: REPO,
