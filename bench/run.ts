@@ -60,10 +60,13 @@ export interface BenchOptions {
   settleSec: number;
   /** How Slack answers are shown: chat.update edits, or native streams (SLACK_STREAMING). */
   slackStream: 'native' | 'update';
+  /** Every measurement at its default (no option but `--redis-url`): the run `bench-latest.*` reports. */
+  fullRun: boolean;
 }
 
 function parseOptions(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
+  const { values, tokens } = parseArgs({
+    tokens: true,
     args: argv,
     options: {
       quick: { type: 'boolean', default: false },
@@ -115,6 +118,7 @@ function parseOptions(argv: string[]): BenchOptions {
     burstSize: num(values['burst-size'], Math.max(...levels)),
     settleSec: num(values.settle, quick ? 15 : 60),
     slackStream,
+    fullRun: tokens.every((token) => token.kind !== 'option' || token.name === 'redis-url'),
   };
 }
 
@@ -131,7 +135,7 @@ function profilesFor(options: BenchOptions): { streaming?: ModelProfile; instant
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-export async function runBench(options: BenchOptions): Promise<{ results: LevelResult[]; report: string }> {
+export async function runBench(options: BenchOptions): Promise<{ results: LevelResult[]; report: string; written: string }> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const profileDir = join(RESULTS_DIR, `profiles-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   // A private redis-server when one is installed (its CPU counts as the pipeline's); else the given
@@ -262,10 +266,12 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const json = JSON.stringify({ at: new Date().toISOString(), node: process.version, cores: cpus().length, options, results, idle, bursts, verdicts, profiles: profileSummaries }, null, 2);
+  // A partial or tuned run (a level, one system, a profile) must not replace the full run's report.
+  const name = options.fullRun ? 'bench-latest' : `bench-${stamp}`;
   writeFileSync(join(RESULTS_DIR, `bench-${stamp}.json`), json);
-  writeFileSync(join(RESULTS_DIR, 'bench-latest.json'), json);
-  writeFileSync(join(RESULTS_DIR, 'bench-latest.md'), `${report}\n`);
-  return { results, report };
+  if (options.fullRun) writeFileSync(join(RESULTS_DIR, 'bench-latest.json'), json);
+  writeFileSync(join(RESULTS_DIR, `${name}.md`), `${report}\n`);
+  return { results, report, written: `bench/results/${name}.{json,md}` };
 }
 
 /** Every profile written under `dir` (one folder per system), named by role, start-up skipped. */
@@ -290,6 +296,6 @@ function summarizeProfiles(dir: string, systems: Array<{ mode: Mode; roles: Map<
 
 if (import.meta.main) {
   const options = parseOptions(process.argv.slice(2));
-  const { report } = await runBench(options);
-  process.stdout.write(`${report}\n\nJSON and this report: bench/results/bench-latest.{json,md}\n`);
+  const { report, written } = await runBench(options);
+  process.stdout.write(`${report}\n\nJSON and this report: ${written}${options.fullRun ? '' : ' (a partial run: bench-latest.* keeps the last full one)'}\n`);
 }
