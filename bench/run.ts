@@ -26,7 +26,7 @@ import { measureLevel, warmUp, type LevelResult, type MeasureContext } from './l
 import type { ModelProfile } from './lib/model-profile.ts';
 import { removeBuiltEntries, sampleProc } from './lib/procs.ts';
 import { redisServerBinary, startPrivateRedis, type PrivateRedis } from './lib/redis-server.ts';
-import { burstTable, idleTable, judgeTargets, resultTables, targetTable, type IdleRss } from './lib/report.ts';
+import { burstTable, idleTable, judgeTargets, resultTables, stagesTable, targetTable, type IdleRss } from './lib/report.ts';
 import { startBaseline, startPipeline, type Mode, type RunningSystem, type SystemSettings } from './lib/systems.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -250,6 +250,9 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
       `closed loop (each conversation sends its next event once its answer is final), ` +
       `${options.rounds} replies per conversation per level (at least ${options.minReplies}).`,
     resultTables(results),
+    ...(stagesTable(results)
+      ? ['', `**Where the pipeline's first text goes** (p50 / p95 ms of each step, from the jobs' own stamps; "taken" = a worker's BullMQ loop moved it to active, "started" = the processor began it)`, '', stagesTable(results)]
+      : []),
     ``,
     `**Idle memory** (RSS, MB: ${IDLE_SETTLE_MS / 1000} s after start, and after the warm-up replies and ${IDLE_SETTLE_MS / 1000} s idle)`,
     ``,

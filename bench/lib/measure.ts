@@ -5,7 +5,7 @@ import { runClosedLoop, type LoadTarget, type ReplyWaiter } from './load.ts';
 import type { ModelProfile } from './model-profile.ts';
 import { resetPeakRss, sampleProc } from './procs.ts';
 import { maxOf, mean, minOf, percentiles, quantile, type Percentiles } from './stats.ts';
-import type { Mode, RunningSystem } from './systems.ts';
+import { STAGES, type Mode, type RunningSystem } from './systems.ts';
 
 export interface ProcessCost {
   role: string;
@@ -47,6 +47,8 @@ export interface LevelResult {
   /** CPU of the fakes' host and of the load generator over the run (s), for context. */
   fakesCpuSec: number;
   loadCpuSec: number;
+  /** The pipeline's steps to first text (ms), from the jobs' own stamps. */
+  stagesMs?: Record<(typeof STAGES)[number], Percentiles>;
 }
 
 export interface MeasureContext {
@@ -94,7 +96,9 @@ export async function measureLevel(context: MeasureContext, plan: LevelPlan): Pr
   });
   const loadUsage = process.cpuUsage(loadBefore);
   const done = load.samples.flatMap((sample) => (sample.record ? [{ sample, record: sample.record }] : []));
-  const lags = await system.lags(done.map(({ sample }) => sample.jobId));
+  const jobIds = done.map(({ sample }) => sample.jobId);
+  const lags = await system.lags(jobIds);
+  const stages = await system.stages?.(jobIds);
   const gaps = done.flatMap(({ record }) => record.editGaps);
   const finalGaps = done.flatMap(({ record }) => (record.finalGapMs === undefined ? [] : [record.finalGapMs]));
   const paced = editIntervalMs * 0.95;
@@ -127,6 +131,7 @@ export async function measureLevel(context: MeasureContext, plan: LevelPlan): Pr
     redisReadsPerReply: redisBefore && redisAfter ? (redisAfter.reads - redisBefore.reads) / Math.max(1, done.length) : Number.NaN,
     fakesCpuSec: cpuOf(fakes.pid) - fakesBefore,
     loadCpuSec: (loadUsage.user + loadUsage.system) / 1e6,
+    ...(stages ? { stagesMs: Object.fromEntries(STAGES.map((stage) => [stage, percentiles(stages[stage])])) as Record<(typeof STAGES)[number], Percentiles> } : {}),
   };
 }
 

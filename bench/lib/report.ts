@@ -1,6 +1,7 @@
 /** The bench's printed tables and its verdict on the issue's targets. */
 import type { BurstResult } from './bursts.ts';
 import type { LevelResult } from './measure.ts';
+import { STAGES } from './systems.ts';
 
 const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const ratio = (pipeline: number, baseline: number): string =>
@@ -74,6 +75,40 @@ export function resultTables(results: LevelResult[]): string {
         );
       }
     }
+  }
+  return out.join('\n');
+}
+
+const STAGE_TITLES: Record<(typeof STAGES)[number], string> = {
+  queued: 'received → queued',
+  taken: 'queued → taken',
+  started: 'taken → started',
+  modelAsked: 'started → model asked',
+  firstToken: 'model asked → first token',
+  shown: 'first token → shown',
+};
+
+/**
+ * Where the pipeline's first text goes, step by step (p50 / p95 ms per step, from the jobs' own
+ * stamps: the gateway's receipt, BullMQ's queued and taken, the worker's), beside the baseline's
+ * whole first text at the same level; empty when no level has the stamps.
+ */
+export function stagesTable(results: LevelResult[]): string {
+  const staged = results.filter((result) => result.stagesMs && result.stagesMs.queued.n > 0);
+  if (staged.length === 0) return '';
+  const header = ['model', 'conc.', ...STAGES.map((stage) => STAGE_TITLES[stage]), 'pipeline first', 'baseline first'];
+  const out = [row(header), row(header.map(() => '---'))];
+  for (const result of staged) {
+    const base = results.find((r) => r.mode === 'baseline' && r.profile === result.profile && r.concurrency === result.concurrency);
+    out.push(
+      row([
+        result.profile.split(' (')[0] ?? result.profile,
+        String(result.concurrency),
+        ...STAGES.map((stage) => `${fmt(result.stagesMs?.[stage].p50 ?? Number.NaN, 0)} / ${fmt(result.stagesMs?.[stage].p95 ?? Number.NaN, 0)}`),
+        `${fmt(result.firstVisibleMs.p50, 0)} / ${fmt(result.firstVisibleMs.p95, 0)}`,
+        base ? `${fmt(base.firstVisibleMs.p50, 0)} / ${fmt(base.firstVisibleMs.p95, 0)}` : '–',
+      ]),
+    );
   }
   return out.join('\n');
 }

@@ -8,7 +8,7 @@
  * Both run compiled to JavaScript (`builtEntries`), as `npm start` runs the service.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CHAT_QUEUE } from '../../src/queue/chat-queue.ts';
 import { preciseNow } from './clock.ts';
@@ -46,7 +46,30 @@ export interface RunningSystem {
   redisStats?(): Promise<{ commands: number; reads: number }>;
   /** Each reply's worst token-to-visible lag as the pacer measured it, for these job ids. */
   lags(jobIds: string[]): Promise<number[]>;
+  /** Where each reply's first text went, step by step, from the finished jobs (pipeline only). */
+  stages?(jobIds: string[]): Promise<StageSamples>;
   stop(): Promise<void>;
+}
+
+/**
+ * The steps from a message to its first visible text, in ms, one sample per reply: the gateway
+ * queues it, a worker takes it (BullMQ's `moveToActive`), the processor starts it, asks the model,
+ * the first token comes, the first render carrying it completes.
+ */
+export const STAGES = ['queued', 'taken', 'started', 'modelAsked', 'firstToken', 'shown'] as const;
+export type StageSamples = Record<(typeof STAGES)[number], number[]>;
+
+/** The stage durations of one finished job, from its stamps and its result's `timings`; undefined when any is missing. */
+function stagesOf(job: Job | undefined): Record<(typeof STAGES)[number], number> | undefined {
+  if (!job) return undefined;
+  const receivedAt: unknown = (job.data as { receivedAt?: unknown }).receivedAt;
+  const timings: unknown = (job.returnvalue as { timings?: unknown } | null)?.timings;
+  if (typeof receivedAt !== 'number' || typeof timings !== 'object' || timings === null || job.processedOn === undefined) return undefined;
+  const { startedAt, modelRequestedAt, firstTokenAt, firstVisibleAt } = timings as Record<string, unknown>;
+  const steps = [receivedAt, job.timestamp, job.processedOn, startedAt, modelRequestedAt, firstTokenAt, firstVisibleAt];
+  if (!steps.every((step): step is number => typeof step === 'number')) return undefined;
+  const [received, queued, taken, started, modelAsked, firstToken, shown] = steps as [number, number, number, number, number, number, number];
+  return { queued: queued - received, taken: taken - queued, started: started - taken, modelAsked: modelAsked - started, firstToken: firstToken - modelAsked, shown: shown - firstToken };
 }
 
 /** The environment both systems read: the service's own variables. */
@@ -113,6 +136,11 @@ export async function startPipeline(settings: SystemSettings): Promise<RunningSy
   }
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(CHAT_QUEUE, { connection: redis, prefix });
+  const finishedJobs = async (jobIds: string[]): Promise<Array<Job | undefined>> => {
+    const jobs: Array<Job | undefined> = [];
+    for (let i = 0; i < jobIds.length; i += 200) jobs.push(...(await Promise.all(jobIds.slice(i, i + 200).map((id) => queue.getJob(id)))));
+    return jobs;
+  };
   const measured = [
     { role: 'gateway', pid: gateway.pid },
     { role: 'worker', pid: worker.pid },
@@ -131,16 +159,21 @@ export async function startPipeline(settings: SystemSettings): Promise<RunningSy
     },
     async lags(jobIds) {
       const lags: number[] = [];
-      for (let i = 0; i < jobIds.length; i += 200) {
-        const jobs = await Promise.all(jobIds.slice(i, i + 200).map((id) => queue.getJob(id)));
-        for (const job of jobs) {
-          const value: unknown = job?.returnvalue;
-          if (typeof value === 'object' && value !== null && 'maxVisibleLagMs' in value && typeof value.maxVisibleLagMs === 'number') {
-            lags.push(value.maxVisibleLagMs);
-          }
+      for (const job of await finishedJobs(jobIds)) {
+        const value: unknown = job?.returnvalue;
+        if (typeof value === 'object' && value !== null && 'maxVisibleLagMs' in value && typeof value.maxVisibleLagMs === 'number') {
+          lags.push(value.maxVisibleLagMs);
         }
       }
       return lags;
+    },
+    async stages(jobIds) {
+      const samples = Object.fromEntries(STAGES.map((stage) => [stage, [] as number[]])) as StageSamples;
+      for (const job of await finishedJobs(jobIds)) {
+        const stages = stagesOf(job);
+        if (stages) for (const stage of STAGES) samples[stage].push(stages[stage]);
+      }
+      return samples;
     },
     async stop() {
       await stopAll([gateway, worker]);

@@ -75,6 +75,8 @@ interface Run {
   data: ChatJob;
   conversation: string;
   log: Logger;
+  /** When the processor began it (ms since the epoch). */
+  startedAt: number;
 }
 
 /**
@@ -145,13 +147,14 @@ export class ChatProcessor {
       if (cancel?.aborted && !this.#shutdown.signal.aborted) return this.#stopped(run, reply, answer.partial, prompt.settings.model);
       return this.#onInterrupted(run, reply, answer.error, answer.partial, answer.modelDone);
     }
-    const result = await recordAnswer(run.data, run.conversation, answer, reply.apiCalls, { ...this.#deps, log: run.log });
+    const result = await recordAnswer(run.data, run.conversation, answer, { apiCalls: reply.apiCalls, startedAt: run.startedAt }, { ...this.#deps, log: run.log });
     await this.#deps.answers.finished(run.data, prompt.settings.model, 'final');
     await this.#finishTurn(run);
     return result;
   }
 
   #start(job: ChatJobRun, token: string | undefined): Run {
+    const startedAt = Date.now();
     const parsed = chatJobSchema.safeParse(job.data);
     if (!parsed.success) {
       this.#deps.logger.error({ jobId: job.id, issues: parsed.error.issues }, 'dropping a malformed chat job');
@@ -159,7 +162,7 @@ export class ChatProcessor {
     }
     const data = parsed.data;
     const log = this.#deps.logger.child({ jobId: job.id, platform: data.platform, kind: data.kind });
-    return { job, token, data, conversation: conversationKey(data), log };
+    return { job, token, data, conversation: conversationKey(data), log, startedAt };
   }
 
   /** Whether this job's conversation is free for it; settled after the stop check, which comes first. */

@@ -9,6 +9,21 @@ export interface ChatResult {
   chars: number;
   edits: number;
   maxVisibleLagMs: number;
+  /** An answer's steps (ms since the epoch), kept with the finished job: where its time went. */
+  timings?: AnswerTimings;
+}
+
+/**
+ * With the job's own stamps (the gateway's `receivedAt`, BullMQ's `timestamp` when it was queued
+ * and `processedOn` when a worker took it), the path from a message to its first visible text.
+ */
+export interface AnswerTimings {
+  /** The processor began this attempt (BullMQ started the job). */
+  startedAt: number;
+  modelRequestedAt: number;
+  firstTokenAt: number | undefined;
+  /** The first render carrying model text completed. */
+  firstVisibleAt: number | undefined;
 }
 
 type Answer = Extract<AnswerOutcome, { done: true }>;
@@ -20,7 +35,13 @@ export interface RecordSinks {
 }
 
 /** Keeps the exchange in the conversation's history, once, and reports how the answer went. */
-export async function recordAnswer(job: ChatJob, conversation: string, answer: Answer, apiCalls: number, sinks: RecordSinks): Promise<ChatResult> {
+export async function recordAnswer(
+  job: ChatJob,
+  conversation: string,
+  answer: Answer,
+  progress: { apiCalls: number; startedAt: number },
+  sinks: RecordSinks,
+): Promise<ChatResult> {
   // Only the answer is history: never the reasoning, the status, or the files' contents.
   const attached = job.attachments.length > 0 ? `\n[attached: ${job.attachments.map((file) => file.name).join(', ')}]` : '';
   await sinks.history.appendOnce(conversation, job.id, [
@@ -32,9 +53,9 @@ export async function recordAnswer(job: ChatJob, conversation: string, answer: A
     platform: job.platform,
     firstTextSeconds: firstVisibleAt === undefined ? undefined : (firstVisibleAt - job.receivedAt) / 1000,
     finalSeconds: (Date.now() - job.receivedAt) / 1000,
-    timeToFirstTokenSeconds: answer.timeToFirstTokenMs === undefined ? undefined : answer.timeToFirstTokenMs / 1000,
+    timeToFirstTokenSeconds: answer.firstTokenAt === undefined ? undefined : (answer.firstTokenAt - answer.modelRequestedAt) / 1000,
     edits,
-    apiCalls,
+    apiCalls: progress.apiCalls,
   });
   const { usage } = answer;
   sinks.log.info(
@@ -48,5 +69,6 @@ export async function recordAnswer(job: ChatJob, conversation: string, answer: A
     },
     'answered',
   );
-  return { outcome: 'answered', chars: answer.text.length, edits, maxVisibleLagMs };
+  const timings = { startedAt: progress.startedAt, modelRequestedAt: answer.modelRequestedAt, firstTokenAt: answer.firstTokenAt, firstVisibleAt };
+  return { outcome: 'answered', chars: answer.text.length, edits, maxVisibleLagMs, timings };
 }

@@ -33,7 +33,9 @@ export type AnswerOutcome =
       reasoningChars: number;
       usage: UsagePart | undefined;
       pacer: PacerStats;
-      timeToFirstTokenMs: number | undefined;
+      /** When the model was asked, and when its first token came (ms since the epoch). */
+      modelRequestedAt: number;
+      firstTokenAt: number | undefined;
     }
   | {
       done: false;
@@ -58,7 +60,7 @@ export async function streamAnswer(request: AnswerRequest): Promise<AnswerOutcom
     onRenderError: (err) => request.log.warn({ err }, 'an intermediate edit failed; the next one carries the text'),
   });
   const ticker = new ThinkingTicker(output, pacer);
-  const startedAt = Date.now();
+  const modelRequestedAt = Date.now();
   let firstTokenAt: number | undefined;
   let modelDone = false;
   try {
@@ -79,7 +81,8 @@ export async function streamAnswer(request: AnswerRequest): Promise<AnswerOutcom
       reasoningChars: output.reasoning.length,
       usage: output.usage,
       pacer: pacer.stats,
-      timeToFirstTokenMs: firstTokenAt === undefined ? undefined : firstTokenAt - startedAt,
+      modelRequestedAt,
+      firstTokenAt,
     };
   } catch (error) {
     ticker.stop();

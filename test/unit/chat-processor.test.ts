@@ -221,8 +221,14 @@ describe('ChatProcessor, without Redis', () => {
     const model = new ScriptedModel({ parts: ['Hello', ' there.'] });
     const { processor, surface, history, left, outcomes, finished } = setup(model);
     const job = newJob();
+    const before = Date.now();
     const result = await processor.process(job, 'lock-token');
     expect(result).toMatchObject({ outcome: 'answered', chars: 'Hello there.'.length });
+    // Where the answer's time went, in the order it happened.
+    const { startedAt, modelRequestedAt, firstTokenAt, firstVisibleAt } = result.timings ?? {};
+    const steps = [before, startedAt, modelRequestedAt, firstTokenAt, firstVisibleAt, Date.now()];
+    expect(steps.every((step) => typeof step === 'number')).toBe(true);
+    expect([...(steps as number[])].sort((a, b) => a - b)).toEqual(steps);
     expect(finished).toEqual([{ jobId: 'job-1', model: 'test/model', state: 'final' }]);
     expect(surface.posts).toBe(1);
     expect(surface.messages.get('m1')?.[0]).toBe(PLACEHOLDER);
