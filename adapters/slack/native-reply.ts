@@ -141,7 +141,7 @@ export class NativeStreamReply implements ReplyHandle {
     if (record.sending || !this.#extends(text, record)) return this.#toEdits(markdown, final, end, 'the text no longer extends the stream');
     const rest = text.slice(record.acked);
     if (rest !== '' && !(await this.#append(record, text, rest, final))) return this.#toEdits(markdown, final, end, 'the stream is closed');
-    if (final && !(await this.#finish(record, end))) return this.#toEdits(markdown, final, end, 'the stream could not be finished');
+    if (final && !(await this.#finish(end))) return this.#toEdits(markdown, final, end, 'the stream could not be finished');
   }
 
   #extends(text: string, record: StreamRecord): boolean {
@@ -164,7 +164,7 @@ export class NativeStreamReply implements ReplyHandle {
     this.#record = { ts, acked: text.length, hash: hashOf(text), sending: false, closed: false };
     await this.#o.saveIds([ts]);
     await this.#save();
-    if (final && !(await this.#finish(this.#record, end))) return this.#toEdits(markdown, final, end, 'the stream could not be finished');
+    if (final && !(await this.#finish(end))) return this.#toEdits(markdown, final, end, 'the stream could not be finished');
   }
 
   /** Appends `rest`; false when Slack no longer takes it. A rate-limited intermediate append is skipped. */
@@ -185,12 +185,17 @@ export class NativeStreamReply implements ReplyHandle {
       return false;
     }
     this.#sent = text;
+    // Not saved here: the next append's write-ahead, the finish or the hand-over to edits saves it.
+    // Until then the job says an append was in flight, which a successor handles safely (it
+    // rewrites the message whole) — one job write per append instead of two.
     this.#record = { ...record, acked: text.length, hash: hashOf(text), sending: false };
-    await this.#save();
     return true;
   }
 
-  async #finish(record: StreamRecord, end: ReplyEnd | undefined): Promise<boolean> {
+  /** Stops the stream this reply holds (with all the text Slack acknowledged) and records it closed. */
+  async #finish(end: ReplyEnd | undefined): Promise<boolean> {
+    const record = this.#record;
+    if (!record) return false;
     try {
       this.#apiCalls += 1;
       await this.#o.calls.stop(record.ts, {

@@ -62,6 +62,22 @@ describe('a native reply', () => {
     expect(reply.sessionEnded).toBe(true);
   });
 
+  it('writes the job once per append, ahead of the call; the finish records all Slack holds', async () => {
+    const { reply, states } = harness();
+    await reply.render('Hello ', false);
+    await reply.render('Hello world ', false);
+    // After the start: what Slack holds. After an append: only the write-ahead (an append in flight),
+    // which a successor treats as unknown and rewrites whole.
+    expect(states.map((state) => readStreamRecord(state))).toEqual([
+      expect.objectContaining({ acked: 'Hello '.length, sending: false }),
+      expect.objectContaining({ acked: 'Hello '.length, sending: true }),
+    ]);
+    await reply.render('Hello world and done.', true, 'answer');
+    expect(states).toHaveLength(4);
+    expect(readStreamRecord(states.at(-2))).toMatchObject({ acked: 'Hello world '.length, sending: true });
+    expect(readStreamRecord(states.at(-1))).toMatchObject({ acked: 'Hello world and done.'.length, sending: false, closed: true });
+  });
+
   it('hands the message to edits when the text diverges, and stays there', async () => {
     const { reply, calls, edits, states } = harness();
     await reply.render('⏳ _Warming up._', false, 'status');
