@@ -166,8 +166,15 @@ describe.skipIf(!browserTests)('insights page in a real browser', () => {
     // Feedback, once recorded, shows per day and per model.
     const recorder = new InsightsStore(service.redis, keyspace(service.config.redis.prefix), { retentionDays: 90, threadTtlSeconds: 3600 });
     await Promise.all([recorder.recordFeedback('demo-model', 'up'), recorder.recordFeedback('demo-model', 'down'), recorder.recordStopped('demo-model')]);
+    // The sections load side by side; the channels answering last must not take the answers chart with them.
+    await page.route('**/insights/api/channels*', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await route.continue();
+    });
     await page.click('#refresh');
     await eventually(async () => (await page.locator('#answers-per-model').count()) === 1, 'the answers per model');
+    await eventually(async () => (await page.locator('#status').innerText()).startsWith('Updated'), 'the whole refresh');
+    await page.unroute('**/insights/api/channels*');
     expect(await page.locator('#answers-empty').isHidden()).toBe(true);
     expect(await page.locator('#answers-per-model tbody tr').innerText()).toMatch(/^demo-model\s+1\s+1\s+1$/);
     expect(await page.locator('#answers-content .uplot canvas').count()).toBeGreaterThan(0);

@@ -9,7 +9,8 @@ const REFRESH_MS = 60_000;
 const LABELS = ['positive', 'neutral', 'negative'];
 const NAMES = { positive: 'Positive', neutral: 'Neutral', negative: 'Negative' };
 
-const state = { info: undefined, platform: '', channelLimit: CHANNEL_PAGE, charts: [] };
+// Charts by section: the sections load side by side, and each replaces only its own.
+const state = { info: undefined, platform: '', channelLimit: CHANNEL_PAGE, charts: { channels: [], answers: [] } };
 const $ = (id) => document.getElementById(id);
 
 /** Builds an element with text content only: stored ids never reach innerHTML. */
@@ -163,7 +164,7 @@ function channelChart(container, channel) {
     ],
   };
   const chart = new uPlot(options, [x, all, neutralTop, negative, mean], container);
-  state.charts.push({ chart, container });
+  state.charts.channels.push({ chart, container });
 }
 
 function channelTable(channel, id) {
@@ -211,8 +212,8 @@ function chartWithTable(title, meta, drawChart, table, key) {
 
 async function loadChannels() {
   const report = await getJson('channels', { days: DAYS, platform: state.platform, limit: state.channelLimit });
-  for (const { chart } of state.charts) chart.destroy();
-  state.charts = [];
+  for (const { chart } of state.charts.channels) chart.destroy();
+  state.charts.channels = [];
   const list = $('channels');
   list.replaceChildren();
   const drawn = report.channels.map((channel, i) => {
@@ -249,7 +250,7 @@ function answersChart(container, report) {
     ],
   };
   const chart = new uPlot(options, [x, report.perDay.map((d) => d.up), report.perDay.map((d) => d.down), report.perDay.map((d) => d.stopped)], container);
-  state.charts.push({ chart, container });
+  state.charts.answers.push({ chart, container });
 }
 
 function countsRow(name, counts) {
@@ -268,6 +269,8 @@ function countsTable(caption, first, rows, id) {
 
 async function loadAnswers() {
   const report = await getJson('answers', { days: DAYS });
+  for (const { chart } of state.charts.answers) chart.destroy();
+  state.charts.answers = [];
   const content = $('answers-content');
   content.replaceChildren();
   $('answers-empty').hidden = !report.empty;
@@ -311,7 +314,7 @@ async function start() {
   window.addEventListener('resize', () => {
     clearTimeout(resizing);
     resizing = setTimeout(() => {
-      for (const { chart, container } of state.charts) chart.setSize({ width: chartWidth(container), height: chart.height });
+      for (const { chart, container } of [...state.charts.channels, ...state.charts.answers]) chart.setSize({ width: chartWidth(container), height: chart.height });
     }, 150);
   });
   await refresh();
