@@ -15,6 +15,7 @@ import { blocksWithFeedback, feedbackBlock } from './feedback.ts';
 import { fromSlackText, StreamingSlackText, toSlackText } from './format.ts';
 import { adoptedStreamRecord, NativeStreamReply, readStreamRecord } from './native-reply.ts';
 import { slackLogger } from './logger.ts';
+import { webApiTransport } from './transport.ts';
 import { describeSlackFailure } from './reachability.ts';
 import { responseUrlOf, type SlackSettings } from './settings.ts';
 
@@ -81,6 +82,7 @@ export function createSlackWebClient(config: SlackSettings, logger?: Logger, opt
     // then surface to the queue, which owns longer retries.
     retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
     timeout: 10_000,
+    fetch: webApiTransport(),
   });
 }
 
