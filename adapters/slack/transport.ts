@@ -1,11 +1,9 @@
 import type { FetchFunction } from '@slack/web-api';
 import { Agent, request, type Dispatcher } from 'undici';
+import { headersOf, redirectError } from '../../src/net/undici-response.ts';
 
 type FetchRequestInit = NonNullable<Parameters<FetchFunction>[1]>;
 type FetchResponse = Awaited<ReturnType<FetchFunction>>;
-
-/** Statuses whose responses have no body. */
-const NULL_BODY = new Set([101, 204, 205, 304]);
 
 /**
  * The Web API client's transport (its `fetch` option): undici's `request` instead of Node's global
@@ -26,18 +24,13 @@ export function webApiTransport(dispatcher: Dispatcher = new Agent()): FetchFunc
       dispatcher,
     });
     const bytes = Buffer.from(await response.body.arrayBuffer());
-    // As fetch with `redirect: 'error'` does: a redirect is a network error, not a response.
-    if (response.statusCode >= 300 && response.statusCode < 400) throw new TypeError(`unexpected redirect (HTTP ${response.statusCode}) from ${String(url)}`);
-    return bufferedResponse(String(url), response.statusCode, response.headers, NULL_BODY.has(response.statusCode) ? Buffer.alloc(0) : bytes);
+    const refused = redirectError(response.statusCode, url);
+    if (refused) throw refused;
+    return bufferedResponse(String(url), response.statusCode, headersOf(response.headers), bytes);
   };
 }
 
-function bufferedResponse(url: string, status: number, raw: Record<string, string | string[] | undefined>, bytes: Buffer): FetchResponse {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else if (value !== undefined) headers.append(name, value);
-  }
+function bufferedResponse(url: string, status: number, headers: Headers, bytes: Buffer): FetchResponse {
   const text = async () => bytes.toString('utf8');
   return {
     ok: status >= 200 && status < 300,

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Agent, request, type Dispatcher } from 'undici';
+import { headersOf, redirectError } from '../net/undici-response.ts';
 
 /** Statuses whose responses have no body. */
 const NULL_BODY = new Set([101, 204, 205, 304]);
@@ -26,15 +27,12 @@ export function routerTransport(dispatcher: Dispatcher = new Agent()): typeof fe
       dispatcher,
     });
     // A body not handed on is drained (`dump`), never destroyed: destroying emits an error nobody hears.
-    if (response.statusCode >= 300 && response.statusCode < 400) {
+    const refused = redirectError(response.statusCode, input);
+    if (refused) {
       await response.body.dump();
-      throw new TypeError(`unexpected redirect (HTTP ${response.statusCode}) from ${String(input)}`);
+      throw refused;
     }
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(response.headers)) {
-      if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-      else if (value !== undefined) headers.append(name, value);
-    }
+    const headers = headersOf(response.headers);
     if (NULL_BODY.has(response.statusCode)) {
       await response.body.dump();
       return new Response(null, { status: response.statusCode, headers });
