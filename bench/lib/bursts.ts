@@ -52,7 +52,7 @@ export async function measureBursts(context: MeasureContext, plan: BurstPlan): P
     roles.forEach(({ pid }, index) => afterEach[index]?.push(rssOf(pid)));
     process.stderr.write(`  ${system.mode} · burst ${burst + 1}/${plan.bursts} of ${plan.concurrency}: RSS ${roles.map(({ role, pid }) => `${role} ${rssOf(pid).toFixed(0)} MB`).join(', ')}\n`);
   }
-  await system.lags([]);
+  await system.replies([]);
   await sleep(plan.settleMs);
   return {
     mode: system.mode,

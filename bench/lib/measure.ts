@@ -97,8 +97,7 @@ export async function measureLevel(context: MeasureContext, plan: LevelPlan): Pr
   const loadUsage = process.cpuUsage(loadBefore);
   const done = load.samples.flatMap((sample) => (sample.record ? [{ sample, record: sample.record }] : []));
   const jobIds = done.map(({ sample }) => sample.jobId);
-  const lags = await system.lags(jobIds);
-  const stages = await system.stages?.(jobIds);
+  const { lags, stages } = await system.replies(jobIds);
   const gaps = done.flatMap(({ record }) => record.editGaps);
   const finalGaps = done.flatMap(({ record }) => (record.finalGapMs === undefined ? [] : [record.finalGapMs]));
   const paced = editIntervalMs * 0.95;
@@ -146,5 +145,5 @@ export async function warmUp(context: MeasureContext): Promise<void> {
       `${context.system.mode}: ${missing.length} warm-up replies never became final (HTTP ${statuses}); its output:\n${context.system.output().slice(-4000)}`,
     );
   }
-  await context.system.lags([]);
+  await context.system.replies([]);
 }

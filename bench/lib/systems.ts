@@ -44,10 +44,11 @@ export interface RunningSystem {
   output(): string;
   /** Redis's own counters (pipeline only): commands run and reads from clients (each a round trip's request). */
   redisStats?(): Promise<{ commands: number; reads: number }>;
-  /** Each reply's worst token-to-visible lag as the pacer measured it, for these job ids. */
-  lags(jobIds: string[]): Promise<number[]>;
-  /** Where each reply's first text went, step by step, from the finished jobs (pipeline only). */
-  stages?(jobIds: string[]): Promise<StageSamples>;
+  /**
+   * For these job ids: each reply's worst token-to-visible lag as the pacer measured it, and (the
+   * pipeline, from its finished jobs) where each reply's first text went, step by step.
+   */
+  replies(jobIds: string[]): Promise<{ lags: number[]; stages?: StageSamples }>;
   stop(): Promise<void>;
 }
 
@@ -111,11 +112,11 @@ export async function startBaseline(settings: SystemSettings): Promise<RunningSy
     eventsUrl: `${base}/slack/events`,
     measured: [{ role: 'baseline', pid: proc.pid }],
     output: () => proc.output(),
-    async lags() {
+    async replies() {
       const response = await fetch(`${base}/bench/lags`);
       const body = (await response.json()) as { lags: number[] };
       await fetch(`${base}/bench/reset`, { method: 'POST' }).then((reset) => reset.arrayBuffer());
-      return body.lags;
+      return { lags: body.lags };
     },
     stop: () => stopAll([proc]),
   };
@@ -136,11 +137,6 @@ export async function startPipeline(settings: SystemSettings): Promise<RunningSy
   }
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(CHAT_QUEUE, { connection: redis, prefix });
-  const finishedJobs = async (jobIds: string[]): Promise<Array<Job | undefined>> => {
-    const jobs: Array<Job | undefined> = [];
-    for (let i = 0; i < jobIds.length; i += 200) jobs.push(...(await Promise.all(jobIds.slice(i, i + 200).map((id) => queue.getJob(id)))));
-    return jobs;
-  };
   const measured = [
     { role: 'gateway', pid: gateway.pid },
     { role: 'worker', pid: worker.pid },
@@ -157,23 +153,21 @@ export async function startPipeline(settings: SystemSettings): Promise<RunningSy
       const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
       return { commands: field('total_commands_processed'), reads: field('total_reads_processed') };
     },
-    async lags(jobIds) {
+    async replies(jobIds) {
       const lags: number[] = [];
-      for (const job of await finishedJobs(jobIds)) {
-        const value: unknown = job?.returnvalue;
-        if (typeof value === 'object' && value !== null && 'maxVisibleLagMs' in value && typeof value.maxVisibleLagMs === 'number') {
-          lags.push(value.maxVisibleLagMs);
+      const stages = Object.fromEntries(STAGES.map((stage) => [stage, [] as number[]])) as StageSamples;
+      for (let i = 0; i < jobIds.length; i += 200) {
+        const jobs = await Promise.all(jobIds.slice(i, i + 200).map((id) => queue.getJob(id)));
+        for (const job of jobs) {
+          const value: unknown = job?.returnvalue;
+          if (typeof value === 'object' && value !== null && 'maxVisibleLagMs' in value && typeof value.maxVisibleLagMs === 'number') {
+            lags.push(value.maxVisibleLagMs);
+          }
+          const steps = stagesOf(job);
+          if (steps) for (const stage of STAGES) stages[stage].push(steps[stage]);
         }
       }
-      return lags;
-    },
-    async stages(jobIds) {
-      const samples = Object.fromEntries(STAGES.map((stage) => [stage, [] as number[]])) as StageSamples;
-      for (const job of await finishedJobs(jobIds)) {
-        const stages = stagesOf(job);
-        if (stages) for (const stage of STAGES) samples[stage].push(stages[stage]);
-      }
-      return samples;
+      return { lags, stages };
     },
     async stop() {
       await stopAll([gateway, worker]);
