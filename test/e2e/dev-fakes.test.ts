@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/lib/procs.ts';
 import { eventually, uniquePrefix } from '../support/service.ts';
 import { spawnHfbot, type HfbotProcess } from '../support/worker-process.ts';
 
@@ -11,14 +10,6 @@ import { spawnHfbot, type HfbotProcess } from '../support/worker-process.ts';
  * then a mention and a slash command typed in its terminal, answered on the fake Discord.
  */
 const SCRIPT = fileURLToPath(new URL('../../scripts/dev-fakes.ts', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 const children: ChildProcess[] = [];
 

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/lib/procs.ts';
 import { startHfFake, type HfFake } from '../../fakes/hf/server.ts';
 import { InsightsStore } from '../../src/insights/store.ts';
 import { keyspace } from '../../src/queue/redis.ts';
@@ -17,14 +17,6 @@ let dir: string;
 let hf: HfFake;
 let slack: SlackFake;
 let bot: RunningTestService;
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A one-node Redis Cluster holding every slot: enough for keys to be routed as on a real cluster. */
 async function startClusterNode(): Promise<string> {
