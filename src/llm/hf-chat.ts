@@ -4,6 +4,7 @@ import { classifyHfError } from './hf-errors.ts';
 import type { ContentPart } from '../attachments/prepare.ts';
 import { reasoningOfDelta, ThinkSplitter, type SplitPart } from './reasoning.ts';
 import { routerTransport } from './router-transport.ts';
+import { completionChunkBatches } from './completion-stream.ts';
 
 export interface ChatTurn {
   role: 'system' | 'user' | 'assistant';
@@ -121,31 +122,37 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
         controller.abort();
       }, options.streamIdleTimeoutMs);
       try {
-        const stream = await client.chat.completions.create(
-          {
-            model,
-            messages: turns,
-            stream: true,
-            stream_options: { include_usage: true },
-            max_tokens: options.maxTokens,
-          },
-          { signal: controller.signal },
-        );
-        for await (const chunk of stream) {
+        // The SDK sends the request and turns error statuses into APIErrors; the events are read here.
+        const response = await client.chat.completions
+          .create(
+            {
+              model,
+              messages: turns,
+              stream: true,
+              stream_options: { include_usage: true },
+              max_tokens: options.maxTokens,
+            },
+            { signal: controller.signal },
+          )
+          .asResponse();
+        if (!response.body) throw new ClassifiedError({ kind: 'transient', detail: 'the router sent a stream with no body' });
+        for await (const chunks of completionChunkBatches(response.body)) {
           idleTimer.refresh();
-          const choice = chunk.choices[0];
-          // Not in the SDK's types: read from the raw delta.
-          const reasoning = reasoningOfDelta(choice?.delta);
-          if (reasoning) {
-            splitter.reasoningDeliveredSeparately();
-            yield { kind: 'reasoning', text: reasoning };
+          for (const chunk of chunks) {
+            const choice = chunk.choices?.[0];
+            // Not in the SDK's types: read from the raw delta.
+            const reasoning = reasoningOfDelta(choice?.delta);
+            if (reasoning) {
+              splitter.reasoningDeliveredSeparately();
+              yield { kind: 'reasoning', text: reasoning };
+            }
+            const content = choice?.delta?.content;
+            if (content) yield* splitter.push(content);
+            finishReason = choice?.finish_reason ?? finishReason;
+            if (chunk.usage) usage = usageOf(chunk.usage);
           }
-          const content = choice?.delta?.content;
-          if (content) yield* splitter.push(content);
-          finishReason = choice?.finish_reason ?? finishReason;
-          if (chunk.usage) usage = usageOf(chunk.usage);
         }
-        // The SDK ends an aborted stream quietly, as if the answer were complete: it is not.
+        // Stopped after the last bytes arrived: the caller asked for an end, not an answer.
         if (controller.signal.aborted) throw new APIUserAbortError();
         yield* splitter.end({ truncated: finishReason === 'length' });
         if (usage) yield usage;
@@ -156,6 +163,8 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
             { cause: err },
           );
         }
+        // A stop ends the body with an error of the transport's own: it is still a stop.
+        if (controller.signal.aborted && !(err instanceof ClassifiedError)) throw classifyHfError(new APIUserAbortError());
         const headers = err instanceof OpenAI.APIError ? err.headers : undefined;
         throw classifyHfError(err, rawBodyOf(headers));
       } finally {

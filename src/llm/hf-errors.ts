@@ -120,6 +120,16 @@ export function classifyHfStatus(status: number, body: HfErrorBody, headers?: He
 }
 
 /**
+ * An `error` frame inside a 200 stream (its `error` field): TGI gives an HTTP status in the body,
+ * older TGI a type.
+ */
+export function classifyStreamErrorFrame(error: unknown, cause?: unknown): ClassifiedError {
+  const body = parseHfErrorBody({ error });
+  const status = body.statusInBody ?? (/validation/i.test(body.message) ? 422 : 500);
+  return new ClassifiedError(classifyHfStatus(status, body), { cause: cause ?? error });
+}
+
+/**
  * Classifies anything the openai SDK throws. `rawBody` is the error response's text as it came off
  * the wire: the SDK keeps only the `error` field of a JSON body, and HF puts the cold-start
  * estimate beside it.
@@ -133,12 +143,7 @@ export function classifyHfError(err: unknown, rawBody?: string): ClassifiedError
     return new ClassifiedError({ kind: 'transient', detail: err.message }, { cause: err });
   }
   if (err instanceof APIError) {
-    if (err.status === undefined) {
-      // An `error` frame inside a 200 stream: TGI gives an HTTP status in the body, older TGI a type.
-      const body = parseHfErrorBody({ error: err.error });
-      const status = body.statusInBody ?? (/validation/i.test(body.message) ? 422 : 500);
-      return new ClassifiedError(classifyHfStatus(status, body), { cause: err });
-    }
+    if (err.status === undefined) return classifyStreamErrorFrame(err.error, err);
     const body = parseHfErrorBody(rawBody ?? { error: err.error }, err.headers);
     return new ClassifiedError(classifyHfStatus(err.status, body, err.headers), { cause: err, status: err.status });
   }

@@ -8,7 +8,7 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
 
 /**
  * The HF client's `fetch` (the openai SDK takes one): undici's `request` with the body handed
- * back as a web stream, which the SDK reads its server-sent events from. Node's global `fetch`
+ * back as a web stream, which the HF client reads its server-sent events from. Node's global `fetch`
  * spends about 30% more CPU per streamed answer (bench/README.md). It covers what the SDK sends the
  * router, a JSON string body; anything else goes to the global `fetch`. Redirects are errors, as
  * the router answers where it is asked.
