@@ -3,7 +3,7 @@ import { ClassifiedError } from '../errors/index.ts';
 import { classifyHfError } from './hf-errors.ts';
 import type { ContentPart } from '../attachments/prepare.ts';
 import { reasoningOfDelta, ThinkSplitter, type SplitPart } from './reasoning.ts';
-import { routerTransport } from './router-transport.ts';
+import { routerTransport, takeNodeBody } from './router-transport.ts';
 import { completionChunkBatches } from './completion-stream.ts';
 
 export interface ChatTurn {
@@ -135,8 +135,9 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
             { signal: controller.signal },
           )
           .asResponse();
-        if (!response.body) throw new ClassifiedError({ kind: 'transient', detail: 'the router sent a stream with no body' });
-        for await (const chunks of completionChunkBatches(response.body)) {
+        const body = takeNodeBody(response) ?? response.body;
+        if (!body) throw new ClassifiedError({ kind: 'transient', detail: 'the router sent a stream with no body' });
+        for await (const chunks of completionChunkBatches(body)) {
           idleTimer.refresh();
           for (const chunk of chunks) {
             const choice = chunk.choices?.[0];

@@ -1,7 +1,11 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClassifiedError } from '../../src/errors/classified-error.ts';
 import { completionChunkBatches } from '../../src/llm/completion-stream.ts';
 import { createHfChatModel, type ChatPart } from '../../src/llm/hf-chat.ts';
+import { routerTransport, takeNodeBody } from '../../src/llm/router-transport.ts';
 import { startHfFake } from '../../fakes/hf/server.ts';
 import type { HfFake } from '../../fakes/hf/types.ts';
 
@@ -121,5 +125,35 @@ describe('the HF client reading a stream', () => {
     expect(text).toBe('t0 ');
     expect((error as ClassifiedError).failure).toMatchObject({ kind: 'transient', detail: 'request aborted' });
     await expect.poll(() => hf.activeStreams).toBe(0);
+  });
+});
+
+describe('the router transport', () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      res.write('first,');
+      setTimeout(() => res.end('second'), 20);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('hands the body whole to whoever reads it: the Node stream once taken, else the web stream', async () => {
+    const send = routerTransport();
+    const taken = await send(url, { method: 'POST', body: '{}' });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the web side must not have pulled meanwhile
+    const nodeBody = takeNodeBody(taken);
+    expect(nodeBody).toBeDefined();
+    expect(takeNodeBody(taken)).toBeUndefined();
+    let text = '';
+    for await (const chunk of nodeBody!) text += String(chunk);
+    expect(text).toBe('first,second');
+
+    const read = await send(url, { method: 'POST', body: '{}' });
+    expect(await read.text()).toBe('first,second');
   });
 });
