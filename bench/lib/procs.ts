@@ -34,11 +34,24 @@ export function removeBuiltEntries(): void {
   built = undefined;
 }
 /**
- * The Node flags the service runs with, as in the Dockerfile's ENTRYPOINT and `npm start`: V8's
- * young generation capped at 2 × 8 MB (by default it grows to 2 × 64 MB under load and stays), and
- * a major collection once the old generation doubles (by default V8 lets it reach 4× what is live).
+ * The V8 flags in a command that runs the service (`node <flags> … dist/bin/hfbot.js`): the
+ * `--` options before the entry point, Node's own file options left out.
  */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=100'];
+export function serviceNodeFlags(command: string): string[] {
+  const words = command.slice(command.lastIndexOf('node ')).split(/\s+/);
+  const entry = words.findIndex((word) => word.endsWith('hfbot.js'));
+  return words.slice(1, entry).filter((word) => word.startsWith('--') && !word.startsWith('--env-file'));
+}
+
+/**
+ * The Node flags the service runs with, read from `npm start` (the Dockerfile's ENTRYPOINT carries
+ * the same; test/e2e/image-files.test.ts checks): V8's young generation capped at 2 × 8 MB (by
+ * default it grows to 2 × 64 MB under load and stays), and a major collection once the old
+ * generation doubles (by default V8 lets it reach 4× what is live).
+ */
+export const SERVICE_NODE_FLAGS = serviceNodeFlags(
+  (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { scripts: { start: string } }).scripts.start,
+);
 /** Kernel clock ticks per second (`getconf CLK_TCK`): 100 on every Linux the bench targets. */
 const CLOCK_TICKS = 100;
 /** How much of a child's output is kept, for the report when it dies unexpectedly. */

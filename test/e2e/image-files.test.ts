@@ -5,6 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { SERVICE_NODE_FLAGS, serviceNodeFlags } from '../../bench/lib/procs.ts';
 import { eventually, uniquePrefix } from '../support/service.ts';
 import { spawnHfbot, type HfbotProcess } from '../support/worker-process.ts';
 
@@ -137,6 +138,8 @@ beforeAll(() => {
   expect(linkProductionModules(imageDir)).toBeGreaterThan(0);
   const entrypoint = z.array(z.string()).parse(JSON.parse(/^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1] ?? 'null'));
   imageEntry = entrypoint.find((word) => /\.[cm]?[jt]s$/.test(word)) ?? '';
+  // The image runs with the flags `npm start` (and so the bench) runs with.
+  expect(serviceNodeFlags(entrypoint.join(' ')), "the ENTRYPOINT's Node flags").toEqual(SERVICE_NODE_FLAGS);
   expect(imageEntry !== '' && existsSync(join(imageDir, imageEntry)), `the ENTRYPOINT's script (${imageEntry}) is in the image`).toBe(true);
 });
 
