@@ -3,7 +3,7 @@ import { downloadFile, type Attachment } from '../../src/attachments/attachment.
 import type { ChatJob } from '../../src/jobs/chat-job.ts';
 import { ClassifiedError } from '../../src/errors/index.ts';
 import type { ChatTurn } from '../../src/llm/hf-chat.ts';
-import type { Logger } from '../../src/logger.ts';
+import { lazyChild, type Logger } from '../../src/logger.ts';
 import { ChunkedReply, type ReplyMessages } from '../../src/stream/chunked-reply.ts';
 import type { SentimentLabel } from '../../src/sentiment/labels.ts';
 import type { SentimentSummary } from '../../src/sentiment/store.ts';
@@ -230,7 +230,7 @@ export class SlackSurface implements Surface {
       inSession: true,
       onRefused: (code) => this.#rememberStreamingOff(job.workspaceId, code),
       slackErrorOf,
-      log: this.#logger.child({ jobId: job.id }),
+      log: lazyChild(this.#logger, { jobId: job.id }),
     });
   }
 

@@ -10,7 +10,7 @@ import { ClassifiedError, failureOf, type Failure } from '../errors/index.ts';
 import { chatJobSchema, conversationKey, type ChatJob, type ChatProgress } from '../jobs/chat-job.ts';
 import type { ChatModel } from '../llm/hf-chat.ts';
 import type { ReasoningDisplay } from '../llm/reasoning-display.ts';
-import type { Logger } from '../logger.ts';
+import { lazyChild, type Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SentimentSummary } from '../sentiment/store.ts';
 import type { ReplyHandle, Surface } from '../surface.ts';
@@ -161,7 +161,7 @@ export class ChatProcessor {
       throw stop('malformed chat job');
     }
     const data = parsed.data;
-    const log = this.#deps.logger.child({ jobId: job.id, platform: data.platform, kind: data.kind });
+    const log = lazyChild(this.#deps.logger, { jobId: job.id, platform: data.platform, kind: data.kind });
     return { job, token, data, conversation: conversationKey(data), log, startedAt };
   }
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { slackAdapter } from '../../adapters/slack/index.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, lazyChild } from '../../src/logger.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -28,5 +28,28 @@ describe('createLogger', () => {
     expect(output).toContain('[REDACTED]');
     expect(lines).toHaveLength(3);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});
+
+describe('lazyChild', () => {
+  it('makes the child only when it writes at an enabled level, with its bindings and the redaction', () => {
+    const { lines, stream } = capture();
+    const parent = createLogger({ level: 'warn' }, stream);
+    const makeChild = vi.spyOn(parent, 'child');
+    const log = lazyChild(parent, { jobId: 'j1', platform: 'slack' });
+
+    log.info({ chars: 3 }, 'below the level');
+    log.debug('below the level too');
+    expect(makeChild).not.toHaveBeenCalled();
+    expect(lines).toHaveLength(0);
+
+    log.warn({ token: 'abc' }, 'interrupted');
+    log.error('failed');
+    expect(makeChild).toHaveBeenCalledTimes(1);
+    const [warned, failed] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(warned).toMatchObject({ jobId: 'j1', platform: 'slack', token: '[REDACTED]', msg: 'interrupted' });
+    expect(failed).toMatchObject({ jobId: 'j1', msg: 'failed' });
+    expect(log.level).toBe('warn');
+    expect(log.bindings()).toMatchObject({ jobId: 'j1' });
   });
 });
