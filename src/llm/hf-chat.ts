@@ -139,19 +139,31 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
         if (!body) throw new ClassifiedError({ kind: 'transient', detail: 'the router sent a stream with no body' });
         for await (const chunks of completionChunkBatches(body)) {
           idleTimer.refresh();
+          // A read often carries many chunks (a fast model, a busy worker): a run of deltas of one
+          // field goes on as one piece of text, not one part (and one await upstream) per token.
+          let reasoning = '';
+          let content = '';
           for (const chunk of chunks) {
             const choice = chunk.choices?.[0];
             // Not in the SDK's types: read from the raw delta.
-            const reasoning = reasoningOfDelta(choice?.delta);
-            if (reasoning) {
+            const reasoningDelta = reasoningOfDelta(choice?.delta);
+            if (reasoningDelta) {
+              if (content) yield* splitter.push(content);
+              content = '';
               splitter.reasoningDeliveredSeparately();
-              yield { kind: 'reasoning', text: reasoning };
+              reasoning += reasoningDelta;
             }
-            const content = choice?.delta?.content;
-            if (content) yield* splitter.push(content);
+            const contentDelta = choice?.delta?.content;
+            if (contentDelta) {
+              if (reasoning) yield { kind: 'reasoning', text: reasoning };
+              reasoning = '';
+              content += contentDelta;
+            }
             finishReason = choice?.finish_reason ?? finishReason;
             if (chunk.usage) usage = usageOf(chunk.usage);
           }
+          if (reasoning) yield { kind: 'reasoning', text: reasoning };
+          if (content) yield* splitter.push(content);
         }
         // Stopped after the last bytes arrived: the caller asked for an end, not an answer.
         if (controller.signal.aborted) throw new APIUserAbortError();

@@ -128,6 +128,45 @@ describe('the HF client reading a stream', () => {
   });
 });
 
+describe('the HF client reading many chunks in one read', () => {
+  let server: Server;
+  let baseUrl: string;
+  const frame = (delta: object, usage?: object) =>
+    `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta }], ...(usage ? { usage } : {}) })}\n\n`;
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(
+        frame({ reasoning_content: 'Think ' }) +
+          frame({ reasoning_content: 'hard.' }) +
+          frame({ reasoning_content: ' Done.', content: 'An' }) +
+          frame({ content: 'swer' }) +
+          frame({ reasoning_content: ' Again.' }) +
+          frame({ content: '.' }) +
+          frame({}, { prompt_tokens: 3, completion_tokens: 9 }) +
+          'data: [DONE]\n\n',
+      );
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('hands on each run of one field as one part, in the order the fields came', async () => {
+    const chat = createHfChatModel({ baseUrl, token: 'hf_test', model: 'm', maxTokens: 50, timeoutMs: 5_000, streamIdleTimeoutMs: 5_000 });
+    const parts: ChatPart[] = [];
+    for await (const part of chat.stream([{ role: 'user', content: 'hi' }])) parts.push(part);
+    expect(parts).toEqual([
+      { kind: 'reasoning', text: 'Think hard. Done.' },
+      { kind: 'answer', text: 'Answer' },
+      { kind: 'reasoning', text: ' Again.' },
+      { kind: 'answer', text: '.' },
+      { kind: 'usage', promptTokens: 3, completionTokens: 9 },
+    ]);
+  });
+});
+
 describe('the router transport', () => {
   let server: Server;
   let url: string;
