@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
+
+/** The YAML parser, loaded only where a YAML file is read: ~2 MB that a service without one never needs. */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text);
+}
 
 /**
  * Per-channel settings kept in git: a YAML or JSON file (CHANNEL_CONFIG_FILE). An entry names a

@@ -1,4 +1,5 @@
-import Sentiment from 'sentiment';
+import { createRequire } from 'node:module';
+import type Sentiment from 'sentiment';
 import { z } from 'zod';
 import { ClassifiedError } from '../errors/index.ts';
 import { classifyHfStatus, parseHfErrorBody } from '../llm/hf-errors.ts';
@@ -69,12 +70,14 @@ function parseJson(text: string): unknown {
   }
 }
 
-const lexicon = new Sentiment();
+let lexicon: Sentiment | undefined;
 
 /**
  * The local fallback: AFINN-165 word scores (the `sentiment` package), squashed into -1…+1. Used
- * without an HF token, and when the model stays down past its retry budget.
+ * without an HF token, and when the model stays down past its retry budget. Its word list (~2.5 MB
+ * in memory) is loaded the first time it is needed.
  */
 export function classifyWithLexicon(text: string): Classification {
+  lexicon ??= new (createRequire(import.meta.url)('sentiment') as typeof Sentiment)();
   return { score: Math.tanh(lexicon.analyze(text).score / 3), classifier: 'lexicon' };
 }
