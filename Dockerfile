@@ -38,5 +38,7 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
 # Roles come from ROLES or `--role`: the default runs gateway and worker together.
 # V8's young generation capped at 2 × 8 MB, and its old generation collected once it doubles
 # (V8 otherwise lets it grow to 4× what is live): a worker at 1,000 streams peaks at ~280 MB
-# instead of ~400 MB for ~5% more CPU (bench/README.md).
-ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=100", "dist/bin/hfbot.js"]
+# instead of ~400 MB for ~5% more CPU. WebAssembly (undici's HTTP parser) runs as its baseline
+# compiler (Liftoff) makes it: optimizing it kept ~11 MB in every worker, for no CPU the bench can
+# tell apart (bench/README.md).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=100", "--liftoff-only", "dist/bin/hfbot.js"]

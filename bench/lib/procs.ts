@@ -46,8 +46,9 @@ export function serviceNodeFlags(command: string): string[] {
 /**
  * The Node flags the service runs with, read from `npm start` (the Dockerfile's ENTRYPOINT carries
  * the same; test/e2e/image-files.test.ts checks): V8's young generation capped at 2 × 8 MB (by
- * default it grows to 2 × 64 MB under load and stays), and a major collection once the old
- * generation doubles (by default V8 lets it reach 4× what is live).
+ * default it grows to 2 × 64 MB under load and stays), a major collection once the old generation
+ * doubles (by default V8 lets it reach 4× what is live), and WebAssembly (undici's HTTP parser)
+ * left as Liftoff compiles it (optimizing it kept ~11 MB in an idle worker).
  */
 export const SERVICE_NODE_FLAGS = serviceNodeFlags(
   (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { scripts: { start: string } }).scripts.start,
