@@ -18,10 +18,9 @@ export class ReplyIndex {
   }
 
   async remember(platform: string, messageIds: readonly string[], threadId: string): Promise<void> {
-    if (messageIds.length === 0) return;
-    const batch = this.#redis.multi();
-    for (const id of messageIds) batch.set(this.#keys.replyThread(platform, id), threadId, 'EX', this.#ttlSeconds);
-    await batch.exec();
+    // Independent keys: no transaction (one SET is mostly all there is, and a cluster would refuse
+    // a MULTI across slots); auto-pipelining sends them in one round trip.
+    await Promise.all(messageIds.map((id) => this.#redis.set(this.#keys.replyThread(platform, id), threadId, 'EX', this.#ttlSeconds)));
   }
 
   async threadOf(platform: string, messageId: string): Promise<string | undefined> {
