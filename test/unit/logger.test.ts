@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { slackAdapter } from '../../adapters/slack/index.ts';
 import { createLogger, lazyChild } from '../../src/logger.ts';
+import { slackLogger } from '../../adapters/slack/logger.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -51,5 +52,22 @@ describe('lazyChild', () => {
     expect(failed).toMatchObject({ jobId: 'j1', msg: 'failed' });
     expect(log.level).toBe('warn');
     expect(log.bindings()).toMatchObject({ jobId: 'j1' });
+  });
+});
+
+describe('slackLogger', () => {
+  it("writes the Slack SDKs' lines through pino at their level, a retried attempt's warning as debug", () => {
+    for (const level of ['debug', 'info'] as const) {
+      const { lines, stream } = capture();
+      const sdk = slackLogger(createLogger({ level }, stream));
+      sdk.debug("apiCall('chat.update')", 'start');
+      sdk.info('connected');
+      sdk.warn('http request failed', 'ECONNRESET');
+      sdk.warn('deprecated method');
+      const written = lines.map((line) => JSON.parse(line) as { level: number; msg: string; component: string });
+      const expected = level === 'debug' ? ["apiCall('chat.update') start", 'connected', 'http request failed ECONNRESET', 'deprecated method'] : ['connected', 'deprecated method'];
+      expect(written.map((line) => line.msg)).toEqual(expected);
+      expect(written.every((line) => line.component === 'slack-sdk')).toBe(true);
+    }
   });
 });
