@@ -66,5 +66,10 @@ export function lazyChild(parent: Logger, bindings: Bindings): Logger {
       const value: unknown = Reflect.get(child, property, child);
       return typeof value === 'function' ? value.bind(child) : value;
     },
+    // Setting (the level, say) sets the child's, never the parent's.
+    set(target, property, value) {
+      child ??= target.child(bindings);
+      return Reflect.set(child, property, value, child);
+    },
   });
 }

@@ -52,6 +52,8 @@ describe('lazyChild', () => {
     expect(failed).toMatchObject({ jobId: 'j1', msg: 'failed' });
     expect(log.level).toBe('warn');
     expect(log.bindings()).toMatchObject({ jobId: 'j1' });
+    log.level = 'debug';
+    expect([log.level, parent.level]).toEqual(['debug', 'warn']);
   });
 });
 
