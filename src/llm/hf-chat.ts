@@ -3,7 +3,7 @@ import { ClassifiedError } from '../errors/index.ts';
 import { classifyHfError } from './hf-errors.ts';
 import type { ContentPart } from '../attachments/prepare.ts';
 import { reasoningOfDelta, ThinkSplitter, type SplitPart } from './reasoning.ts';
-import { routerTransport, takeNodeBody } from './router-transport.ts';
+import { dropBody, releaseBody, routerTransport, takeNodeBody, type NodeBody } from './router-transport.ts';
 import { completionChunkBatches } from './completion-stream.ts';
 
 export interface ChatTurn {
@@ -121,6 +121,8 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
         idledOut = true;
         controller.abort();
       }, options.streamIdleTimeoutMs);
+      let nodeBody: NodeBody | undefined;
+      let bodyReleased = false;
       try {
         // The SDK sends the request and turns error statuses into APIErrors; the events are read here.
         const response = await client.chat.completions
@@ -135,7 +137,9 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
             { signal: controller.signal },
           )
           .asResponse();
-        const body = takeNodeBody(response) ?? response.body;
+        nodeBody = takeNodeBody(response);
+        // Read without destroying the body when the events end early ([DONE]): what follows is released below.
+        const body = nodeBody?.iterator({ destroyOnReturn: false }) ?? response.body;
         if (!body) throw new ClassifiedError({ kind: 'transient', detail: 'the router sent a stream with no body' });
         for await (const chunks of completionChunkBatches(body)) {
           idleTimer.refresh();
@@ -165,6 +169,8 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
           if (reasoning) yield { kind: 'reasoning', text: reasoning };
           if (content) yield* splitter.push(content);
         }
+        if (nodeBody) releaseBody(nodeBody);
+        bodyReleased = true;
         // Stopped after the last bytes arrived: the caller asked for an end, not an answer.
         if (controller.signal.aborted) throw new APIUserAbortError();
         yield* splitter.end({ truncated: finishReason === 'length' });
@@ -183,6 +189,7 @@ export function createHfChatModel(options: HfChatOptions): ChatModel {
       } finally {
         clearTimeout(idleTimer);
         streamOptions.signal?.removeEventListener('abort', abortFromCaller);
+        if (nodeBody && !bodyReleased) dropBody(nodeBody);
       }
     },
   };

@@ -1,15 +1,21 @@
-import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { headersOf, redirectError } from '../net/undici-response.ts';
 
 /** Statuses whose responses have no body. */
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
+/** undici's Node stream of a response body. */
+export type NodeBody = Dispatcher.ResponseData['body'];
+
+/** How long the rest of a body read to its end is waited for, and how much of it is read, before its connection is dropped instead. */
+const RELEASE_WAIT_MS = 2_000;
+const RELEASE_MAX_BYTES = 1024 * 1024;
+
 /**
  * Node stream bodies behind the responses this transport made, for `takeNodeBody`. Weak, so a
  * response nobody reads takes its entry with it.
  */
-const nodeBodies = new WeakMap<Response, Readable>();
+const nodeBodies = new WeakMap<Response, NodeBody>();
 
 /**
  * The HF client's `fetch` (the openai SDK takes one): undici's `request`. Node's global `fetch`
@@ -56,14 +62,31 @@ export function routerTransport(dispatcher: Dispatcher = new Agent()): typeof fe
  * that would rather not go through WHATWG streams. Taken once: the response's own `body` must not
  * be read after.
  */
-export function takeNodeBody(response: Response): Readable | undefined {
+export function takeNodeBody(response: Response): NodeBody | undefined {
   const body = nodeBodies.get(response);
   nodeBodies.delete(response);
   return body;
 }
 
+/**
+ * Reads what is left of a body whose reader is done with it (the model's stream after `[DONE]`) and
+ * drops it, so its keep-alive connection goes back to the pool. Servers often end the response (the
+ * chunked encoding's last chunk) a moment after the last event; destroying a body that has not
+ * ended closes its socket, and the next request pays a new connection (and, to the router, a TLS
+ * handshake). A body that does not end in time, or sends more than a bound, loses its connection.
+ */
+export function releaseBody(body: NodeBody): void {
+  body.dump({ limit: RELEASE_MAX_BYTES, signal: AbortSignal.timeout(RELEASE_WAIT_MS) }).catch(() => undefined);
+}
+
+/** Closes a body its reader gave up on (an error, a stop), and its connection with it. */
+export function dropBody(body: NodeBody): void {
+  // undici turns the destroy of an unfinished body into an error event: heard here, not by the process.
+  body.on('error', () => undefined).destroy();
+}
+
 /** A web stream over a Node stream that pulls nothing until it is read (high-water mark 0). */
-function readWhenRead(body: Readable): ReadableStream<Uint8Array> {
+function readWhenRead(body: NodeBody): ReadableStream<Uint8Array> {
   let chunks: AsyncIterator<Buffer> | undefined;
   return new ReadableStream<Uint8Array>(
     {

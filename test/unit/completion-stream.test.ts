@@ -167,6 +167,56 @@ describe('the HF client reading many chunks in one read', () => {
   });
 });
 
+describe("the HF client's connections", () => {
+  let server: Server;
+  let baseUrl: string;
+  let connections = 0;
+  let closedResponses = 0;
+  const frame = (content: string) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] })}\n\n`;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      res.on('close', () => closedResponses++);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (req.url?.includes('never-ends')) {
+        res.write(frame('one') + frame(' two'));
+        return;
+      }
+      // As servers do: [DONE] in one write, the end of the chunked body a moment later.
+      res.write(frame('Hello') + frame(' there') + 'data: [DONE]\n\n');
+      setTimeout(() => res.end(), 20);
+    });
+    server.on('connection', () => connections++);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const model = (path: string) =>
+    createHfChatModel({ baseUrl: `${baseUrl}${path}`, token: 'hf_test', model: 'm', maxTokens: 50, timeoutMs: 5_000, streamIdleTimeoutMs: 5_000 });
+
+  it('keeps its connection when the router ends the response after [DONE]', async () => {
+    const chat = model('/v1');
+    connections = 0;
+    for (let answer = 0; answer < 4; answer++) {
+      let text = '';
+      for await (const part of chat.stream([{ role: 'user', content: 'hi' }])) if (part.kind === 'answer') text += part.text;
+      expect(text).toBe('Hello there');
+      await new Promise((resolve) => setTimeout(resolve, 60)); // the response's end arrives and is read
+    }
+    expect(connections).toBe(1);
+  });
+
+  it('closes the response of a stream its reader leaves early', async () => {
+    const before = closedResponses;
+    for await (const part of model('/never-ends/v1').stream([{ role: 'user', content: 'hi' }])) {
+      expect(part).toMatchObject({ kind: 'answer', text: expect.stringMatching(/^one/) });
+      break;
+    }
+    await expect.poll(() => closedResponses).toBe(before + 1);
+  });
+});
+
 describe('the router transport', () => {
   let server: Server;
   let url: string;
