@@ -127,6 +127,24 @@ describe.skipIf(!browserTests)('playground in a real browser', () => {
     await page.close();
   }, 40_000);
 
+  it('keeps the keyboard on a thread link while the message it belongs to is re-rendered', async () => {
+    const page = await openPlayground(demo);
+    await say(page, '#composer-text', 'a note for a thread, no mention');
+    const root = sent(page, 'a note for a thread, no mention');
+    await root.locator('.thread-link').focus();
+    const rootId = await root.getAttribute('data-id');
+    // Someone else replies in the thread: the root's reply count changes and it is drawn again.
+    const reply = await fetch(`${demo.baseUrl}/playground/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'general', threadId: rootId, text: 'a reply from elsewhere' }),
+    });
+    expect(reply.status).toBe(201);
+    await eventually(async () => (await root.locator('.thread-link').innerText()).includes('1 reply'), 'the reply to be counted');
+    expect(await page.evaluate(() => document.activeElement?.closest('li')?.getAttribute('data-id') + ' ' + document.activeElement?.className)).toBe(`${rootId} thread-link`);
+    await page.close();
+  });
+
   it('runs /ask typed in the composer', async () => {
     const page = await openPlayground(live);
     await say(page, '#composer-text', '/ask why is the sky blue?');

@@ -105,12 +105,19 @@ function upsert(message) {
     if (!list) continue;
     const existing = list.querySelector(`[data-id="${message.id}"]`);
     if (message.deleted) existing?.remove();
-    else if (existing) existing.replaceWith(messageElement(message));
+    else if (existing) replaceKeepingFocus(existing, messageElement(message));
     else {
       list.append(messageElement(message));
       list.scrollTop = list.scrollHeight;
     }
   }
+}
+
+/** A message re-rendered (a reply counted, an edit) keeps the keyboard on the control it was on. */
+function replaceKeepingFocus(existing, replacement) {
+  const focused = existing.contains(document.activeElement) ? document.activeElement.classList[0] : undefined;
+  existing.replaceWith(replacement);
+  if (focused) replacement.querySelector(`.${focused}`)?.focus();
 }
 
 async function load(list, channel, thread) {
