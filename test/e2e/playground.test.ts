@@ -141,7 +141,8 @@ describe.skipIf(!browserTests)('playground in a real browser', () => {
     });
     expect(reply.status).toBe(201);
     await eventually(async () => (await root.locator('.thread-link').innerText()).includes('1 reply'), 'the reply to be counted');
-    expect(await page.evaluate(() => document.activeElement?.closest('li')?.getAttribute('data-id') + ' ' + document.activeElement?.className)).toBe(`${rootId} thread-link`);
+    const focused = "document.activeElement.closest('li')?.getAttribute('data-id') + ' ' + document.activeElement.className";
+    expect(await page.evaluate(focused)).toBe(`${rootId} thread-link`);
     await page.close();
   });
 
