@@ -24,7 +24,7 @@ import { measureBursts, type BurstResult } from './lib/bursts.ts';
 import { ReplyWaiter } from './lib/load.ts';
 import { measureLevel, warmUp, type LevelResult, type MeasureContext } from './lib/measure.ts';
 import type { ModelProfile } from './lib/model-profile.ts';
-import { removeBuiltEntries, sampleProc } from './lib/procs.ts';
+import { endChildrenWithTheRun, removeBuiltEntries, sampleProc } from './lib/procs.ts';
 import { redisServerBinary, startPrivateRedis, type PrivateRedis } from './lib/redis-server.ts';
 import { burstTable, idleTable, judgeTargets, resultTables, stagesTable, targetTable, type IdleRss } from './lib/report.ts';
 import { startBaseline, startPipeline, type Mode, type RunningSystem, type SystemSettings } from './lib/systems.ts';
@@ -298,6 +298,7 @@ function summarizeProfiles(dir: string, systems: Array<{ mode: Mode; roles: Map<
 }
 
 if (import.meta.main) {
+  endChildrenWithTheRun();
   const options = parseOptions(process.argv.slice(2));
   const { report, written } = await runBench(options);
   process.stdout.write(`${report}\n\nJSON and this report: ${written}${options.fullRun ? '' : ' (a partial run: bench-latest.* keeps the last full one)'}\n`);

@@ -27,7 +27,7 @@ import { CHAT_QUEUE } from '../src/queue/chat-queue.ts';
 import { startHfFake } from '../fakes/hf/server.ts';
 import { startSlackFake } from '../fakes/slack/server.ts';
 import { sleep, waitUntil } from './lib/clock.ts';
-import { removeBuiltEntries } from './lib/procs.ts';
+import { endChildrenWithTheRun, removeBuiltEntries } from './lib/procs.ts';
 import { startPrivateRedis } from './lib/redis-server.ts';
 import { SoakCluster } from './lib/soak-cluster.ts';
 import { scriptModel, type HfPhase } from './lib/soak-model.ts';
@@ -415,6 +415,7 @@ export function formatSummary(summary: SoakSummary): string {
 }
 
 if (import.meta.main) {
+  endChildrenWithTheRun();
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
   const summary = await runSoak(values.quick ? QUICK_SOAK : FULL_SOAK);
   process.stdout.write(`${formatSummary(summary)}\n`);

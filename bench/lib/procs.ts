@@ -99,11 +99,35 @@ export interface SpawnOptions {
   onCrash?: (proc: ManagedProcess) => void;
 }
 
+/** The processes spawned and still running. */
+const running = new Set<ChildProcess>();
+
+/**
+ * For the bench's and the soak's command lines: no process of the run outlives it. Stopped with
+ * SIGTERM or SIGINT, or ending without its own clean-up, a run would otherwise leave its gateways,
+ * workers and redis-server running, and their load would fall on whatever is measured next.
+ */
+export function endChildrenWithTheRun(): void {
+  const killRunning = () => {
+    for (const child of running) child.kill('SIGKILL');
+    removeBuiltEntries();
+  };
+  process.once('exit', killRunning);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      killRunning();
+      process.exit(code);
+    });
+  }
+}
+
 /** Spawns a process whose unexpected exit is recorded as a crash. */
 export function spawnManaged(options: SpawnOptions): ManagedProcess {
   const command = options.command ?? process.execPath;
   const args = options.command ? options.args : [...(options.nodeArgs ?? []), ...options.args];
   const child = spawn(command, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let tail = '';
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
