@@ -79,10 +79,10 @@ export function releaseBody(body: NodeBody): void {
   body.dump({ limit: RELEASE_MAX_BYTES, signal: AbortSignal.timeout(RELEASE_WAIT_MS) }).catch(() => undefined);
 }
 
-/** Closes a body its reader gave up on (an error, a stop), and its connection with it. */
-export function dropBody(body: NodeBody): void {
+/** Closes a body its reader gave up on (an error, a stop, a cancel), and its connection with it. */
+export function dropBody(body: NodeBody, reason?: Error): void {
   // undici turns the destroy of an unfinished body into an error event: heard here, not by the process.
-  body.on('error', () => undefined).destroy();
+  body.on('error', () => undefined).destroy(reason);
 }
 
 /** A web stream over a Node stream that pulls nothing until it is read (high-water mark 0). */
@@ -97,7 +97,7 @@ function readWhenRead(body: NodeBody): ReadableStream<Uint8Array> {
         else controller.enqueue(next.value);
       },
       cancel(reason) {
-        body.destroy(reason instanceof Error ? reason : undefined);
+        dropBody(body, reason instanceof Error ? reason : undefined);
       },
     },
     { highWaterMark: 0 },

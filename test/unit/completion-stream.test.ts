@@ -172,7 +172,7 @@ describe("the HF client's connections", () => {
   let baseUrl: string;
   let connections = 0;
   let closedResponses = 0;
-  const frame = (content: string) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] })}\n\n`;
+  const frame = (content: string) => `data: ${chunk(content)}\n\n`;
   beforeAll(async () => {
     server = createServer((req, res) => {
       req.resume();
