@@ -7,6 +7,7 @@ import type { ChatEnqueuer } from './queue/chat-queue.ts';
 import type { NewSentimentJob } from './sentiment/job.ts';
 import type { SentimentIntake } from './sentiment/queue.ts';
 import type { NoticeKind } from './surface.ts';
+import { formatCount } from './text/count.ts';
 
 const TIMED_OUT = Symbol('timed out');
 
@@ -117,7 +118,7 @@ export class Intake {
     if (job.text.length > maxInputChars) {
       return {
         kind: 'input_too_long',
-        text: `That message is ${job.text.length.toLocaleString('en')} characters; I can take up to ${maxInputChars.toLocaleString('en')}. Could you shorten it?`,
+        text: `That message is ${formatCount(job.text.length)} characters; I can take up to ${formatCount(maxInputChars)}. Could you shorten it?`,
       };
     }
     return undefined;

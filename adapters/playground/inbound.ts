@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CHAT_JOB_VERSION, conversationKey, type NewChatJob } from '../../src/jobs/chat-job.ts';
 import { SENTIMENT_JOB_VERSION, type NewSentimentJob } from '../../src/sentiment/job.ts';
 import { PLAYGROUND_CHANNELS, type PlaygroundMessage } from './store.ts';
+import { formatCount } from '../../src/text/count.ts';
 
 /** The playground has one local person and one workspace. */
 export const PLAYGROUND_USER = { id: 'local-user', name: 'you' } as const;
@@ -25,7 +26,7 @@ export const composerInput = z.object({
     .string()
     .trim()
     .min(1, 'Type a message first.')
-    .max(MAX_COMPOSER_CHARS, `Not sent: a message can be at most ${MAX_COMPOSER_CHARS.toLocaleString('en')} characters.`),
+    .max(MAX_COMPOSER_CHARS, `Not sent: a message can be at most ${formatCount(MAX_COMPOSER_CHARS)} characters.`),
 });
 export type ComposerInput = z.infer<typeof composerInput>;
 

@@ -1,4 +1,5 @@
 import { kindOf, type Attachment } from './attachment.ts';
+import { formatCount } from '../text/count.ts';
 
 /** OpenAI-style content parts: what a vision model takes in a user turn. */
 export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
@@ -79,7 +80,7 @@ export async function prepareAttachments(
     } else {
       const content = body.toString('utf8');
       const cut = content.length > limits.maxTextChars;
-      inlined.push(`${attachment.name}${cut ? ` (first ${limits.maxTextChars.toLocaleString('en')} characters)` : ''}:\n${fence(attachment.name, content.slice(0, limits.maxTextChars))}`);
+      inlined.push(`${attachment.name}${cut ? ` (first ${formatCount(limits.maxTextChars)} characters)` : ''}:\n${fence(attachment.name, content.slice(0, limits.maxTextChars))}`);
     }
   }
 
