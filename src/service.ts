@@ -8,8 +8,7 @@ import { ConversationHistory } from './conversation/history.ts';
 import { ConversationOrder } from './conversation/order.ts';
 import { Participation } from './conversation/participation.ts';
 import { ReplyIndex } from './conversation/reply-index.ts';
-import { basicAuth, createHttpApp, createMetricsApp } from './http.ts';
-import { INSIGHTS_PATH, mountInsights } from './insights/routes.ts';
+import { basicAuth, createHttpApp, createMetricsServer, createOperatorServer, type HttpAppOptions } from './http.ts';
 import { InsightsStore } from './insights/store.ts';
 import { Intake } from './intake.ts';
 import { UserRateLimiter } from './limits/user-rate.ts';
@@ -114,7 +113,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     logger.info({ roles: [...config.roles], platforms: surfaces.platforms }, 'starting');
 
     const adminAuth = config.adminPassword ? basicAuth(config.adminPassword) : undefined;
-    const http = await createHttpApp({
+    // The insights page and its express routes are loaded only where the operator pages are on.
+    const insightsRoutes = adminAuth ? await import('./insights/routes.ts') : undefined;
+    const httpOptions: HttpAppOptions = {
       readiness,
       metrics,
       metricsAccess: { token: config.metrics.token, separatePort: config.metrics.port !== undefined },
@@ -127,11 +128,14 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         sentiment: config.sentiment.enabled ? (config.hf.token ? `${config.hf.sentimentModel} on Hugging Face` : 'the built-in word list (lexicon)') : undefined,
         pages: gatewayPages,
         setup: config.setupLinks,
-        insightsPath: adminAuth ? INSIGHTS_PATH + '/' : undefined,
+        insightsPath: insightsRoutes ? insightsRoutes.INSIGHTS_PATH + '/' : undefined,
       },
-    });
-    if (adminAuth) {
-      mountInsights(http, { auth: adminAuth, store: insights, platforms: surfaces.platforms, sentimentEnabled: config.sentiment.enabled, logger });
+    };
+    // Gateways mount their webhooks on an express app; a worker without the operator pages serves
+    // only the operator's endpoints, on Node's HTTP alone.
+    const http = config.roles.has('gateway') || adminAuth ? await createHttpApp(httpOptions) : undefined;
+    if (http && adminAuth && insightsRoutes) {
+      insightsRoutes.mountInsights(http, { auth: adminAuth, store: insights, platforms: surfaces.platforms, sentimentEnabled: config.sentiment.enabled, logger });
     }
     // Closed last of the roles (stops run backwards): readiness and metrics answer while workers drain.
     let server: Server | undefined;
@@ -227,7 +231,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       });
     }
 
-    if (config.roles.has('gateway')) {
+    // (The app exists wherever the gateway role is on.)
+    if (http && config.roles.has('gateway')) {
       const limiter = config.limits.userRate ? new UserRateLimiter(redis, keys, config.limits.userRate) : undefined;
       const intake = new Intake({
         policy: config.limits,
@@ -253,9 +258,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       for (const surface of surfaces.all) readiness.add(`${surface.platform}-credentials`, verifiedFlag(surface, logger));
     }
 
-    server = http.listen(config.port, '0.0.0.0');
+    server = (http ?? createOperatorServer(httpOptions)).listen(config.port, '0.0.0.0');
     await once(server, 'listening');
-    const metricsServer = config.metrics.port === undefined ? undefined : createMetricsApp(metrics, config.metrics.token).listen(config.metrics.port, '0.0.0.0');
+    const metricsServer = config.metrics.port === undefined ? undefined : createMetricsServer(metrics, config.metrics.token).listen(config.metrics.port, '0.0.0.0');
     if (metricsServer) {
       stops.push(async () => {
         metricsServer.closeAllConnections();

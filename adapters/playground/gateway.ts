@@ -4,10 +4,11 @@ import express, { type Request, type Response } from 'express';
 import type { GatewayContext, RunningGateway } from '../../src/platform.ts';
 import { duplicateConnection } from '../../src/queue/redis.ts';
 import { askJobFor, chatJobFor, composerInput, parseSlashCommand, stopInput, PLAYGROUND_USER, PLAYGROUND_WORKSPACE, sentimentObservationFor, type ComposerInput } from './inbound.ts';
+import { PLAYGROUND_PATH } from './path.ts';
 import { PLAYGROUND_CHANNELS, type PlaygroundStore } from './store.ts';
 
-export const PLAYGROUND_PATH = '/playground';
-const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
+// From the parent directory, so the path also holds in the build, where every chunk is in dist/bin/.
+const PAGE_DIR = fileURLToPath(new URL('../playground/page/', import.meta.url));
 const TAG_EMOJI = { positive: '🟢', neutral: '⚪', negative: '🔴' } as const;
 const KEEPALIVE_MS = 15_000;
 

@@ -1,4 +1,5 @@
 import { definePlatform } from '../../src/platform.ts';
+import { PLAYGROUND_PATH } from './path.ts';
 import { playgroundEnv, playgroundSettings } from './settings.ts';
 
 /** Edits are paced like a platform's, a little quicker: the page is local. */
@@ -13,23 +14,22 @@ export const playgroundAdapter = definePlatform({
   acceptsDemoModel: true,
   settings: playgroundSettings,
   create: async (context, settings) => {
-    const [{ PLAYGROUND_PATH, startPlaygroundGateway }, { PlaygroundStore }, { PlaygroundSurface }] = await Promise.all([
-      import('./gateway.ts'),
-      import('./store.ts'),
-      import('./surface.ts'),
-    ]);
+    const [{ PlaygroundStore }, { PlaygroundSurface }] = await Promise.all([import('./store.ts'), import('./surface.ts')]);
     const logger = context.logger.child({ platform: 'playground' });
     const { demoModel } = context.config;
     const store = new PlaygroundStore(context.redis, context.keys, context.config.context.ttlSeconds);
     return {
       pages: [{ href: `${PLAYGROUND_PATH}/`, label: 'Playground', what: 'a local chat page, through the same queue and workers as the chat platforms' }],
       surface: new PlaygroundSurface(store, { style: settings.style, demo: demoModel, editIntervalMs: EDIT_INTERVAL_MS }),
-      startGateway: (gatewayContext) =>
-        startPlaygroundGateway({ ...gatewayContext, logger }, store, {
+      // Loaded by gateways only: a worker needs the surface alone.
+      startGateway: async (gatewayContext) => {
+        const { startPlaygroundGateway } = await import('./gateway.ts');
+        return startPlaygroundGateway({ ...gatewayContext, logger }, store, {
           demoModel,
           model: demoModel ? 'offline demo model' : context.config.hf.chatModel,
           style: settings.style,
-        }, settings.personIsAdmin),
+        }, settings.personIsAdmin);
+      },
     };
   },
 });

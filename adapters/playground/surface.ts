@@ -4,7 +4,7 @@ import type { SentimentLabel } from '../../src/sentiment/labels.ts';
 import { ChunkedReply, type ReplyMessages } from '../../src/stream/chunked-reply.ts';
 import type { MessageRef, NoticeKind, NoticeTarget, ReplyHandle, Surface } from '../../src/surface.ts';
 import { splitMessage } from '../../src/text/split.ts';
-import { PLAYGROUND_PATH } from './gateway.ts';
+import { PLAYGROUND_PATH } from './path.ts';
 import { PLAYGROUND_CHANNELS, type PlaygroundChannel, type PlaygroundStore } from './store.ts';
 
 /** The playground splits long answers the way the platform it imitates would. */

@@ -9,20 +9,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildService } from '../../scripts/build.ts';
+import { buildService, SERVICE_ENTRY } from '../../scripts/build.ts';
 import { sleep } from './clock.ts';
 
 let built: { outDir: string; hfbot: string; baseline: string } | undefined;
 
 /**
- * The service's entry point and the bench's baseline server as JavaScript, compiled once per run
- * into a dir of the repo's own (where its node_modules and package.json apply; removed at exit), so
- * both are measured as production runs them: without Node's type stripping, which would add its
- * compiler's ~30 MB to every process. `removeBuiltEntries` ends the run's use of them.
+ * The service's entry point and the bench's baseline server as JavaScript, bundled once per run
+ * (one build, so they share their chunks) into a dir of the repo's own (where its node_modules and
+ * package.json apply; removed at exit), so both are measured as production runs them. `removeBuiltEntries` ends the run's use of them.
  */
 export function builtEntries(): { hfbot: string; baseline: string } {
   if (!built) {
-    const outDir = buildService({ project: 'bench/tsconfig.build.json', outDir: mkdtempSync(fileURLToPath(new URL('../../.bench-build-', import.meta.url))) });
+    const outDir = buildService({
+      entries: [SERVICE_ENTRY, 'bench/lib/baseline-server.ts'],
+      outDir: mkdtempSync(fileURLToPath(new URL('../../.bench-build-', import.meta.url))),
+    });
     built = { outDir, hfbot: join(outDir, 'bin/hfbot.js'), baseline: join(outDir, 'bench/lib/baseline-server.js') };
   }
   return built;

@@ -6,7 +6,8 @@ import type { Logger } from '../logger.ts';
 import type { InsightsStore } from './store.ts';
 
 export const INSIGHTS_PATH = '/insights';
-const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
+// From the parent directory, so the path also holds in the build, where every chunk is in dist/bin/.
+const PAGE_DIR = fileURLToPath(new URL('../insights/page/', import.meta.url));
 /** uPlot's browser build, served as it was installed: no build step. */
 const UPLOT_DIR = `${dirname(fileURLToPath(import.meta.resolve('uplot')))}/`;
 
