@@ -17,7 +17,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatProfile, summarizeProfile, type ProfileSummary } from './lib/cpu-profile.ts';
+import { formatProfile, mapProfilesToSources, summarizeProfile, type ProfileSummary } from './lib/cpu-profile.ts';
 import { preciseNow, sleep } from './lib/clock.ts';
 import { startFakesHost } from './lib/fakes-client.ts';
 import { measureBursts, type BurstResult } from './lib/bursts.ts';
@@ -230,6 +230,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
     }
     await fakes.stop();
     await redis?.stop();
+    if (options.cpuProf) mapProfilesToSources(profileDir);
     removeBuiltEntries();
     if (stopError) throw stopError;
   }

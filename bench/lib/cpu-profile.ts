@@ -2,11 +2,14 @@
  * Reads V8 `.cpuprofile` files (written by `node --cpu-prof`) and ranks where the time went: by
  * function (self time) and by area (a package in node_modules, Node's internals, our own code, GC).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 
@@ -41,6 +44,43 @@ export interface ProfileSummary {
   /** Self time charged to the nearest package or project frame up the stack (Node's internals and
    * native code charged to whoever called them): which library caused the work. */
   causes: Ranked[];
+}
+
+/**
+ * Rewrites the profiles in `dir` (and its folders) from the bundled build's chunks to the sources'
+ * files, lines and columns, through the build's linked source maps: by chunk, every package and
+ * module of ours would be one area. Run while the build is still there; the rewritten profiles
+ * need it no longer (and open in any profile viewer at the sources' lines).
+ */
+export function mapProfilesToSources(dir: string): void {
+  const maps = new Map<string, SourceMap | undefined>();
+  const mapOf = (url: string) => {
+    if (!maps.has(url)) {
+      let map: SourceMap | undefined;
+      try {
+        map = new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]);
+      } catch {
+        map = undefined; // not a file of the build (a package left outside the bundle, a fake)
+      }
+      maps.set(url, map);
+    }
+    return maps.get(url);
+  };
+  for (const entry of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    if (!entry.endsWith('.cpuprofile')) continue;
+    const file = join(dir, entry);
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+    for (const { callFrame: frame } of profile.nodes) {
+      if (!frame.url.startsWith('file:')) continue;
+      const origin = mapOf(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber);
+      if (!origin || !('originalSource' in origin)) continue;
+      // esbuild names each source relative to the chunk's directory.
+      frame.url = new URL(origin.originalSource, frame.url).href;
+      frame.lineNumber = origin.originalLine;
+      frame.columnNumber = origin.originalColumn;
+    }
+    writeFileSync(file, JSON.stringify(profile));
+  }
 }
 
 /** The packages slackify-markdown parses and prints with, reported as one. */
