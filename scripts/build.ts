@@ -46,6 +46,20 @@ const RUNTIME_FILES: Record<string, string> = {
  */
 const EXTERNAL = ['pino', 'msgpackr-extract'];
 
+/**
+ * What the CommonJS packages in the bundle expect of a module: `require` (for Node's built-ins, and
+ * for what stays in node_modules: msgpackr finds its native extractor through `__filename`, and
+ * does without it, slower, when that throws).
+ */
+const COMMONJS_GLOBALS = [
+  "import { createRequire as __createRequire } from 'node:module';",
+  "import { dirname as __pathDirname } from 'node:path';",
+  "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+  'const require = __createRequire(import.meta.url);',
+  'const __filename = __fileURLToPath(import.meta.url);',
+  'const __dirname = __pathDirname(__filename);',
+].join(' ');
+
 export interface BuildOptions {
   /** Entry points relative to the repository (default: the service's). */
   entries?: string[];
@@ -84,8 +98,7 @@ export function buildService(options: BuildOptions = {}): string {
     legalComments: 'none',
     sourcemap: 'linked',
     sourcesContent: false,
-    // The CommonJS packages in the bundle call `require` for Node's built-ins.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: { js: COMMONJS_GLOBALS },
     logLevel: 'error',
   });
   for (const [source, target] of Object.entries(RUNTIME_FILES)) cpSync(join(REPO, source), join(outDir, target), { recursive: true });
