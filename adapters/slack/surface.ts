@@ -72,6 +72,9 @@ async function slackCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Web API calls one client has in flight at most (WebClient's own default, stated here). */
+const MAX_CONCURRENT_CALLS = 100;
+
 /** `rejectRateLimitedCalls`: a 429 is thrown rather than waited out (for calls that have a cheaper way round it). */
 export function createSlackWebClient(config: SlackSettings, logger?: Logger, options: { rejectRateLimitedCalls?: boolean } = {}): WebClient {
   return new WebClient(config.botToken, {
@@ -82,7 +85,11 @@ export function createSlackWebClient(config: SlackSettings, logger?: Logger, opt
     // then surface to the queue, which owns longer retries.
     retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
     timeout: 10_000,
-    fetch: webApiTransport(),
+    maxRequestConcurrency: MAX_CONCURRENT_CALLS,
+    // As many connections as calls in flight: undici's pool otherwise opens a new one whenever a
+    // call is sent before a finished one's connection is free again, and under a burst a worker
+    // held 400 to Slack for 200 calls at most, each ~35 kB of memory until its keep-alive ends.
+    fetch: webApiTransport({ maxConnections: MAX_CONCURRENT_CALLS }),
   });
 }
 

@@ -11,9 +11,11 @@ type FetchResponse = Awaited<ReturnType<FetchFunction>>;
  * (bench/README.md). It covers what WebClient sends to the Web API: a form-encoded string body,
  * redirects refused. A multipart upload (FormData) or a redirect to follow goes to the global
  * `fetch` unchanged. Responses are read whole (the Web API answers small JSON), so a response
- * WebClient leaves unread never holds its connection.
+ * WebClient leaves unread never holds its connection. `maxConnections` caps the connections it
+ * keeps open to the Web API (beyond, calls wait for one).
  */
-export function webApiTransport(dispatcher: Dispatcher = new Agent()): FetchFunction {
+export function webApiTransport(options: { maxConnections?: number } = {}): FetchFunction {
+  const dispatcher: Dispatcher = new Agent(options.maxConnections ? { connections: options.maxConnections } : {});
   return async (url: string | URL, init: FetchRequestInit = {}): Promise<FetchResponse> => {
     if ((init.body !== undefined && typeof init.body !== 'string') || init.redirect !== 'error') return fetch(url, init);
     const response = await request(url, {
