@@ -231,7 +231,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       });
     }
 
-    // (The app exists wherever the gateway role is on.)
+    // `http` is always set where the gateway role is on; testing it tells the type so.
     if (http && config.roles.has('gateway')) {
       const limiter = config.limits.userRate ? new UserRateLimiter(redis, keys, config.limits.userRate) : undefined;
       const intake = new Intake({

@@ -17,7 +17,8 @@ let built: { outDir: string; hfbot: string; baseline: string } | undefined;
 /**
  * The service's entry point and the bench's baseline server as JavaScript, bundled once per run
  * (one build, so they share their chunks) into a dir of the repo's own (where its node_modules and
- * package.json apply; removed at exit), so both are measured as production runs them. `removeBuiltEntries` ends the run's use of them.
+ * package.json apply; removed at exit), so both are measured as production runs them.
+ * `removeBuiltEntries` ends the run's use of them.
  */
 export function builtEntries(): { hfbot: string; baseline: string } {
   if (!built) {
