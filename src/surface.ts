@@ -14,6 +14,12 @@ export interface ReplyHandle {
   render(markdown: string, final: boolean, end?: ReplyEnd): Promise<void>;
   /** Platform API calls this reply has made so far (posts, edits, deletes). */
   readonly apiCalls: number;
+  /**
+   * What to show while the answer has not begun, for a reply that has no message yet and no sign
+   * of its own meanwhile (Discord's typing, a native stream's status). The worker renders it as a
+   * status only if the answer is slow to begin, so a quick answer is posted as itself.
+   */
+  readonly placeholder?: string | undefined;
 }
 
 /**
@@ -44,7 +50,7 @@ export interface MessageRef {
 
 export interface OpenReplyOptions {
   /**
-   * An earlier attempt may have posted a placeholder and died before saving its id: the surface
+   * An earlier attempt may have posted and died before saving the message's id: the surface
    * should adopt that message rather than post a second one.
    */
   mayHavePosted: boolean;
@@ -63,8 +69,9 @@ export interface Surface {
   readonly editIntervalMs: number;
   /**
    * Opens the reply for `job`: reuses the messages recorded in `job.progress.messageIds` (and its
-   * own record in `job.progress.surface`) for a retried or resumed job, or posts a placeholder. `saveMessageIds` is awaited after every new message so
-   * that a worker killed right after posting is resumed in the same message.
+   * own record in `job.progress.surface`) for a retried or resumed job; a new reply posts with its
+   * first render. `saveMessageIds` is awaited after every new message so that a worker killed right
+   * after posting is resumed in the same message.
    */
   openReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>, options?: OpenReplyOptions): Promise<ReplyHandle>;
   /** The conversation so far as seen on the platform, oldest first, without the job's own message. */

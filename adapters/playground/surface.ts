@@ -55,14 +55,22 @@ export class PlaygroundSurface implements Surface {
       chunks[0] = header + (chunks[0] ?? '');
       return chunks;
     };
-    const reply = new ChunkedReply(messages, toChunks, ids, async (next) => {
-      ids = next;
-      await saveMessageIds(next);
-    });
-    if (!reply.posted) await reply.render(PLACEHOLDER, false);
+    const reply = new ChunkedReply(
+      messages,
+      toChunks,
+      ids,
+      async (next) => {
+        ids = next;
+        await saveMessageIds(next);
+      },
+      { placeholder: PLACEHOLDER },
+    );
     return {
       get apiCalls() {
         return reply.apiCalls;
+      },
+      get placeholder() {
+        return reply.placeholder;
       },
       render: async (markdown, final) => {
         await reply.render(markdown, final);

@@ -65,6 +65,10 @@ export class SessionReply implements ReplyHandle {
     return this.#reply.apiCalls;
   }
 
+  get placeholder(): string | undefined {
+    return this.#reply.placeholder;
+  }
+
   async render(markdown: string, final: boolean, end?: ReplyEnd): Promise<void> {
     if (!final) return this.#reply.render(markdown, final, end);
     await this.#processing;

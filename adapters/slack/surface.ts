@@ -94,6 +94,26 @@ export function createSlackWebClient(config: SlackSettings, logger?: Logger, opt
 }
 
 /**
+ * Every message of a reply carries its job's id in Slack's message metadata: an attempt that died
+ * between posting and saving the message's ts leaves it to be found by the next one.
+ */
+const REPLY_METADATA_TYPE = 'chatbot_reply';
+
+function replyMetadata(jobId: string) {
+  return { event_type: REPLY_METADATA_TYPE, event_payload: { job_id: jobId } };
+}
+
+function isReplyTo(metadata: { event_type?: string; event_payload?: object } | undefined, jobId: string): boolean {
+  const payload = metadata?.event_type === REPLY_METADATA_TYPE ? metadata.event_payload : undefined;
+  return payload !== undefined && 'job_id' in payload && payload.job_id === jobId;
+}
+
+/** Orders Slack timestamps ("seconds.micros", the same width within one channel's era) as numbers. */
+function compareTs(a: string, b: string): number {
+  return Number(a) - Number(b);
+}
+
+/**
  * The messages of one Slack reply: posted in the thread (or the channel for a command), edited
  * with chat.update; text past one message continues in further messages.
  */
@@ -109,6 +129,7 @@ function slackReplyMessages(client: WebClient, job: ChatJob): ReplyMessages {
           text,
           ...withButtons(text, end),
           ...(job.reply.threadId ? { thread_ts: job.reply.threadId } : {}),
+          metadata: replyMetadata(job.id),
           unfurl_links: false,
           unfurl_media: false,
         }),
@@ -269,24 +290,21 @@ export class SlackSurface implements Surface {
     }
   }
 
-  /** The edit path: the messages saved in the job, else a placeholder (adopting one an earlier attempt posted). */
+  /** The edit path: the messages saved in the job (or found, after an attempt that died before saving them), else new ones. */
   async #editedReply(job: ChatJob, saveMessageIds: (ids: string[]) => Promise<void>, options?: OpenReplyOptions): Promise<ReplyHandle> {
-    const header = commandHeader(job);
     if (options?.mayHavePosted) {
-      const orphan = await this.#orphanedPlaceholder(job, header + toSlackText(PLACEHOLDER));
-      if (orphan) {
-        this.#logger.info({ jobId: job.id, ts: orphan }, 'adopting the placeholder an earlier attempt posted');
-        await saveMessageIds([orphan]);
-        job = { ...job, progress: { ...job.progress, messageIds: [orphan] } };
+      const orphans = await this.#orphanedMessages(job);
+      if (orphans.length > 0) {
+        this.#logger.info({ jobId: job.id, ts: orphans }, 'adopting the messages an earlier attempt posted');
+        await saveMessageIds(orphans);
+        job = { ...job, progress: { ...job.progress, messageIds: orphans } };
       }
     }
-    const reply = this.#editedChunks(job, job.progress.messageIds, saveMessageIds);
-    if (!reply.posted) await reply.render(PLACEHOLDER, false);
-    return reply;
+    return this.#editedChunks(job, job.progress.messageIds, saveMessageIds, PLACEHOLDER);
   }
 
   /** Messages posted in the thread (or the channel for a command) and edited with chat.update; long text continues in more. */
-  #editedChunks(job: ChatJob, ids: readonly string[], saveMessageIds: (ids: string[]) => Promise<void>): ChunkedReply {
+  #editedChunks(job: ChatJob, ids: readonly string[], saveMessageIds: (ids: string[]) => Promise<void>, placeholder?: string): ChunkedReply {
     const header = commandHeader(job);
     const text = new StreamingSlackText(job.userId);
     const toChunks = (markdown: string, final: boolean) => {
@@ -294,18 +312,27 @@ export class SlackSurface implements Surface {
       chunks[0] = header + (chunks[0] ?? '');
       return chunks;
     };
-    return new ChunkedReply(slackReplyMessages(this.#client, job), toChunks, ids, saveMessageIds, { marksEnd: true });
+    return new ChunkedReply(slackReplyMessages(this.#client, job), toChunks, ids, saveMessageIds, { marksEnd: true, ...(placeholder ? { placeholder } : {}) });
   }
 
-  /** The bot's placeholder for this job, if an earlier attempt posted one: in the thread, or after the command. */
-  async #orphanedPlaceholder(job: ChatJob, placeholder: string): Promise<string | undefined> {
+  /**
+   * The messages an earlier attempt posted for this job, oldest first: in the thread, or after the
+   * command. Each carries the job's id in its metadata, so a finished answer to an earlier question
+   * is never taken for this one's.
+   */
+  async #orphanedMessages(job: ChatJob): Promise<string[]> {
     const channel = job.reply.channelId;
     const since = job.messageId ?? (job.receivedAt / 1000 - 5).toFixed(6);
     const { messages = [] } = job.reply.threadId
-      ? await slackCall(() => this.#client.conversations.replies({ channel, ts: job.reply.threadId ?? '', oldest: since, limit: 200 }))
-      : await slackCall(() => this.#client.conversations.history({ channel, oldest: since, limit: 200 }));
+      ? await slackCall(() =>
+          this.#client.conversations.replies({ channel, ts: job.reply.threadId ?? '', oldest: since, limit: 200, include_all_metadata: true }),
+        )
+      : await slackCall(() => this.#client.conversations.history({ channel, oldest: since, limit: 200, include_all_metadata: true }));
     const botUserId = await this.#ownUserId();
-    return messages.find((message) => message.user === botUserId && message.bot_id && message.text === placeholder && (message.ts ?? '') > since)?.ts;
+    return messages
+      .filter((message) => message.user === botUserId && message.bot_id && (message.ts ?? '') > since && isReplyTo(message.metadata, job.id))
+      .map((message) => message.ts ?? '')
+      .sort(compareTs);
   }
 
   async conversationContext(job: ChatJob): Promise<ChatTurn[]> {

@@ -25,6 +25,7 @@ import { ChatOutput } from '../../src/llm/chat-output.ts';
 import { createHfChatModel } from '../../src/llm/hf-chat.ts';
 import { createLogger } from '../../src/logger.ts';
 import { EditPacer } from '../../src/stream/pacer.ts';
+import { openReply } from '../../src/worker/open-reply.ts';
 
 const BODY_LIMIT_BYTES = 256 * 1024;
 
@@ -46,26 +47,30 @@ const model = createHfChatModel({
 const lags: number[] = [];
 
 /**
- * The worker's hot path without Redis: placeholder, prompt, the model's parts gathered by
- * ChatOutput, the answer pushed to the pacer as it grows, the final render. (The worker's
- * reasoning display and "thinking" ticker have nothing to do here: the bench's model gives no
- * reasoning.)
+ * The worker's hot path without Redis: the reply opened beside the model request (its placeholder
+ * only if the answer is slow to begin), prompt, the model's parts gathered by ChatOutput, the
+ * answer pushed to the pacer as it grows, the final render. (The worker's reasoning display and
+ * "thinking" ticker have nothing to do here: the bench's model gives no reasoning.)
  */
 async function answer(job: ChatJob): Promise<void> {
-  const reply = await surface.openReply(job, async () => undefined);
-  const turns = buildPrompt(config.systemPrompt, [], job.text, config.context.maxChars);
-  const pacer = new EditPacer({
-    render: (text, final) => reply.render(text, final, final ? 'answer' : undefined),
-    intervalMs: surface.editIntervalMs,
-    onRenderError: (err) => logger.warn({ err }, 'an intermediate edit failed'),
-  });
-  const output = new ChatOutput();
-  for await (const part of model.stream(turns)) {
-    output.apply(part);
-    if (output.answering) pacer.push(output.answer);
+  const reply = openReply({ surface, job, saveMessageIds: async () => undefined, saveState: async () => undefined, mayHavePosted: false, scrub: (text) => text });
+  try {
+    const turns = buildPrompt(config.systemPrompt, [], job.text, config.context.maxChars);
+    const pacer = new EditPacer({
+      render: (text, final) => reply.render(text, final, final ? 'answer' : undefined),
+      intervalMs: surface.editIntervalMs,
+      onRenderError: (err) => logger.warn({ err }, 'an intermediate edit failed'),
+    });
+    const output = new ChatOutput();
+    for await (const part of model.stream(turns, { signal: reply.failed })) {
+      output.apply(part);
+      if (output.answering) pacer.push(output.answer);
+    }
+    await pacer.finish(output.answer);
+    lags.push(pacer.stats.maxVisibleLagMs);
+  } finally {
+    reply.close();
   }
-  await pacer.finish(output.answer);
-  lags.push(pacer.stats.maxVisibleLagMs);
 }
 
 const http = express();

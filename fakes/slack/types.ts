@@ -41,6 +41,13 @@ export interface FakeMessage {
   streamStoppedByUser?: boolean;
   /** `ts` of the latest edit, when edited. */
   edited_ts?: string;
+  /** Message metadata the app posted; listings return it only with `include_all_metadata`. */
+  metadata?: FakeMessageMetadata;
+}
+
+export interface FakeMessageMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
 }
 
 /** An agent session (`agents.sessions.setStatus`): one per thread. */

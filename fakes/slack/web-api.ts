@@ -8,7 +8,7 @@
 import { isRecord } from '../http.ts';
 import { SLACK_FAKE_DEFAULTS } from './signing.ts';
 import { fail, flag, int, str, type ApiResult, type Args } from './request.ts';
-import type { FakeAgentSession, FakeEphemeral, FakeMessage } from './types.ts';
+import type { FakeAgentSession, FakeEphemeral, FakeMessage, FakeMessageMetadata } from './types.ts';
 import { byTs, isMessage, TEXT_LIMIT, tsToMicros, type Workspace } from './workspace.ts';
 
 const SECTION_TEXT_LIMIT = 3_000;
@@ -41,6 +41,13 @@ function checkBlocks(blocks: unknown): string | undefined {
 }
 
 /** The markdown a stream call adds: `markdown_text` plus any `markdown_text` chunks. */
+/** `metadata` as chat.postMessage takes it (event_type and an event_payload object); null when malformed. */
+function messageMetadata(raw: unknown): FakeMessageMetadata | undefined | null {
+  if (raw === undefined) return undefined;
+  if (!isRecord(raw) || typeof raw.event_type !== 'string' || !/^\w{1,255}$/.test(raw.event_type) || !isRecord(raw.event_payload)) return null;
+  return { event_type: raw.event_type, event_payload: raw.event_payload };
+}
+
 function streamText(args: Args): string {
   let text = str(args, 'markdown_text') ?? '';
   const chunks = args.chunks;
@@ -81,7 +88,9 @@ export function webApiMethods(workspace: Workspace, openSocketUrl: () => string)
       if (blocksError) return fail(blocksError);
       const text = str(args, 'text') ?? '';
       if (text === '' && args.blocks === undefined && args.attachments === undefined) return fail('no_text');
-      const message = workspace.botMessage(channel, text, args, workspace.threadRoot(channel, str(args, 'thread_ts')));
+      const metadata = messageMetadata(args.metadata);
+      if (metadata === null) return fail('invalid_metadata_format');
+      const message = workspace.botMessage(channel, text, args, workspace.threadRoot(channel, str(args, 'thread_ts')), metadata);
       return { ok: true, channel, ts: message.ts, message: workspace.toSlack(message) };
     },
 
@@ -146,7 +155,7 @@ export function webApiMethods(workspace: Workspace, openSocketUrl: () => string)
       if (!isMessage(root)) return root;
       // A reply's ts gives just that reply; a parent's gives the whole thread.
       const all = root.thread_ts !== undefined ? [root] : [root, ...workspace.replies(root.channel, root.ts)];
-      return workspace.messagePage(all, int(args, 'limit') ?? 1000);
+      return workspace.messagePage(all, int(args, 'limit') ?? 1000, flag(args, 'include_all_metadata') ?? false);
     },
 
     'conversations.history': (args) => {
@@ -165,7 +174,7 @@ export function webApiMethods(workspace: Workspace, openSocketUrl: () => string)
         .filter((m) => m.channel === channel && m.thread_ts === undefined && !m.deleted && within(m))
         .sort(byTs)
         .reverse();
-      return workspace.messagePage(all, int(args, 'limit') ?? 100);
+      return workspace.messagePage(all, int(args, 'limit') ?? 100, flag(args, 'include_all_metadata') ?? false);
     },
 
     'reactions.add': (args) => reactionChange(workspace, args, 'add'),

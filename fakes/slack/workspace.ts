@@ -3,7 +3,7 @@
  * threads, edits and reactions, ephemerals, and the workspace admins `users.info` reports.
  */
 import { fail, flag, str, type ApiResult, type Args } from './request.ts';
-import type { FakeAgentSession, FakeEphemeral, FakeMessage, FakeSuggestedPrompts, SeedMessageInput } from './types.ts';
+import type { FakeAgentSession, FakeEphemeral, FakeMessage, FakeMessageMetadata, FakeSuggestedPrompts, SeedMessageInput } from './types.ts';
 
 export const TEXT_LIMIT = 40_000;
 /** Generated timestamps start here and step by 100 µs: `1700000000.000100`, `…000200`, … */
@@ -77,15 +77,21 @@ export class Workspace {
     return this.store.filter((m) => m.channel === channel && m.thread_ts === rootTs && !m.deleted).sort(byTs);
   }
 
-  /** One page of a conversations.* listing (no cursors: the first `limit` messages). */
-  messagePage(all: FakeMessage[], limit: number): ApiResult {
+  /** One page of a conversations.* listing (no cursors: the first `limit` messages); metadata only when asked for. */
+  messagePage(all: FakeMessage[], limit: number, includeMetadata = false): ApiResult {
     const page = all.slice(0, Math.max(1, limit));
-    return { ok: true, messages: page.map((m) => this.toSlack(m)), has_more: page.length < all.length, response_metadata: { next_cursor: '' } };
+    return {
+      ok: true,
+      messages: page.map((m) => this.toSlack(m, includeMetadata)),
+      has_more: page.length < all.length,
+      response_metadata: { next_cursor: '' },
+    };
   }
 
   /** A message as the Web API returns it. */
-  toSlack(m: FakeMessage): Record<string, unknown> {
+  toSlack(m: FakeMessage, includeMetadata = false): Record<string, unknown> {
     const out: Record<string, unknown> = { type: 'message', ts: m.ts, text: m.text, team: this.ids.teamId };
+    if (includeMetadata && m.metadata !== undefined) out.metadata = m.metadata;
     if (m.user !== undefined) out.user = m.user;
     if (m.bot_id !== undefined) {
       out.bot_id = m.bot_id;
@@ -124,10 +130,11 @@ export class Workspace {
     message.edited_ts = this.nextTs();
   }
 
-  botMessage(channel: string, text: string, args: Args, threadTs?: string): FakeMessage {
+  botMessage(channel: string, text: string, args: Args, threadTs?: string, metadata?: FakeMessageMetadata): FakeMessage {
     const blocks = Array.isArray(args.blocks) ? args.blocks : undefined;
     const mrkdwn = flag(args, 'mrkdwn');
     return this.addMessage({
+      ...(metadata !== undefined ? { metadata } : {}),
       ts: this.nextTs(),
       channel,
       text: text.slice(0, TEXT_LIMIT),

@@ -25,6 +25,7 @@ export class ChunkedReply implements ReplyHandle {
   readonly #ids: string[];
   readonly #save: (ids: string[]) => Promise<void>;
   readonly #marksEnd: boolean;
+  readonly #placeholder: string | undefined;
   /** What each message shows now; unknown after a resume, so everything is rewritten once. */
   readonly #shown: (string | undefined)[] = [];
   #apiCalls = 0;
@@ -34,13 +35,14 @@ export class ChunkedReply implements ReplyHandle {
     toChunks: (markdown: string, final: boolean) => string[],
     ids: readonly string[],
     save: (ids: string[]) => Promise<void>,
-    options: { marksEnd?: boolean } = {},
+    options: { marksEnd?: boolean; placeholder?: string } = {},
   ) {
     this.#messages = messages;
     this.#toChunks = toChunks;
     this.#ids = [...ids];
     this.#save = save;
     this.#marksEnd = options.marksEnd ?? false;
+    this.#placeholder = options.placeholder;
   }
 
   get apiCalls(): number {
@@ -50,6 +52,11 @@ export class ChunkedReply implements ReplyHandle {
   /** The messages that carry the reply now, in order. */
   get messageIds(): readonly string[] {
     return this.#ids;
+  }
+
+  /** What to show until the answer begins, while the reply has no message yet (`ReplyHandle.placeholder`). */
+  get placeholder(): string | undefined {
+    return this.posted ? undefined : this.#placeholder;
   }
 
   /** Whether any message of this reply exists yet. */

@@ -131,26 +131,31 @@ export class ChatProcessor {
     await this.#waitForTurn(run, turn);
     const surface = this.#surfaceOf(run);
     const reply = this.#openReply(run, surface);
-    const prompt = await this.#buildPrompt(run, surface, reply, reads);
-    const answer = await streamAnswer({
-      model: this.#deps.model,
-      turns: prompt.turns,
-      modelId: prompt.settings.model,
-      signal: AbortSignal.any([this.#shutdown.signal, reply.failed, ...(cancel ? [cancel] : [])]),
-      reply,
-      editIntervalMs: surface.editIntervalMs,
-      reasoningDisplay: this.#options.reasoningDisplay,
-      footer: (text) => withFooter(text, prompt.notes, prompt.settings),
-      log: run.log,
-    });
-    if (!answer.done) {
-      if (cancel?.aborted && !this.#shutdown.signal.aborted) return this.#stopped(run, reply, answer.partial, prompt.settings.model);
-      return this.#onInterrupted(run, reply, answer.error, answer.partial, answer.modelDone);
+    try {
+      const prompt = await this.#buildPrompt(run, surface, reply, reads);
+      const answer = await streamAnswer({
+        model: this.#deps.model,
+        turns: prompt.turns,
+        modelId: prompt.settings.model,
+        signal: AbortSignal.any([this.#shutdown.signal, reply.failed, ...(cancel ? [cancel] : [])]),
+        reply,
+        editIntervalMs: surface.editIntervalMs,
+        reasoningDisplay: this.#options.reasoningDisplay,
+        footer: (text) => withFooter(text, prompt.notes, prompt.settings),
+        log: run.log,
+      });
+      if (!answer.done) {
+        if (cancel?.aborted && !this.#shutdown.signal.aborted) return this.#stopped(run, reply, answer.partial, prompt.settings.model);
+        return this.#onInterrupted(run, reply, answer.error, answer.partial, answer.modelDone);
+      }
+      const result = await recordAnswer(run.data, run.conversation, answer, { apiCalls: reply.apiCalls, startedAt: run.startedAt }, { ...this.#deps, log: run.log });
+      await this.#deps.answers.finished(run.data, prompt.settings.model, 'final');
+      await this.#finishTurn(run);
+      return result;
+    } finally {
+      // A run that ends before the answer began (handed back, failed) leaves no placeholder behind.
+      reply.close();
     }
-    const result = await recordAnswer(run.data, run.conversation, answer, { apiCalls: reply.apiCalls, startedAt: run.startedAt }, { ...this.#deps, log: run.log });
-    await this.#deps.answers.finished(run.data, prompt.settings.model, 'final');
-    await this.#finishTurn(run);
-    return result;
   }
 
   #start(job: ChatJobRun, token: string | undefined): Run {
@@ -188,7 +193,7 @@ export class ChatProcessor {
   }
 
   /**
-   * The placeholder goes up while the prompt is built and the model starts. Message ids are kept
+   * The reply opens while the prompt is built and the model starts. Message ids are kept
    * in the job (a resumed job renders into them) and, for a thread, indexed, so a reply to any of
    * them continues this conversation, even mid-stream.
    */

@@ -10,8 +10,8 @@ import { startDiscordFake, type DiscordFake } from '../../fakes/discord/server.t
 import { startSlackFake, type SlackFake } from '../../fakes/slack/server.ts';
 
 /**
- * A worker that dies between posting the placeholder and saving its id leaves the job with no
- * message ids; the next attempt must reuse that message, not post a second one.
+ * A worker that dies between posting a reply's first message and saving its id leaves the job
+ * with no message ids; the next attempt must reuse that message, not post a second one.
  */
 let slack: SlackFake;
 let discord: DiscordFake;
@@ -30,23 +30,50 @@ afterAll(async () => {
   await Promise.all([slack?.close(), discord?.close()]);
 });
 
-describe('a placeholder posted by an attempt that died before saving it', () => {
-  it('is adopted on Slack', async () => {
-    // The placeholder-and-edits path.
+describe('a message posted by an attempt that died before saving it', () => {
+  it('is adopted on Slack by the job id its messages carry, never an earlier answer posted after the question', async () => {
+    // The edit path.
     const config = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 's', SLACK_API_URL: slack.apiUrl, SLACK_STREAMING: 'update' })!;
     const surface = new SlackSurface(createSlackWebClient(config), config, logger);
     const root = slack.seedMessage({ channel: 'C1', user: 'U1', text: 'hello bot' });
-    const chat = job({ id: 'slack-ev-Orphan', platform: 'slack', channelId: 'C1', threadId: root, messageId: root, reply: { channelId: 'C1', threadId: root } });
+    const question = slack.seedMessage({ channel: 'C1', user: 'U1', text: 'and then?', thread_ts: root });
+    const inThread = { channelId: 'C1', threadId: root, reply: { channelId: 'C1', threadId: root } };
+    // The answer to the first message, finished after the second question came (it waited its turn).
+    const earlier = job({ id: 'slack-ev-Earlier1', platform: 'slack', messageId: root, ...inThread });
+    await (await surface.openReply(earlier, async () => undefined)).render('an earlier answer', true, 'answer');
+    const chat = job({ id: 'slack-ev-Orphan', platform: 'slack', messageId: question, ...inThread });
 
-    // The first attempt posts its placeholder and "dies": nothing is saved.
-    await surface.openReply(chat, async () => undefined);
+    // Nothing of this job's is adopted yet: the earlier answer is not its own.
+    const waited = await surface.openReply(chat, async () => undefined, { mayHavePosted: true });
+    expect(waited.placeholder).toBe('_Thinking…_');
+    // The first attempt posts the beginning of its answer (and a second message past Slack's
+    // length limit would carry the same id) and "dies": nothing is saved.
+    await waited.render('the answer begins', false);
     const saved: string[][] = [];
     const reply = await surface.openReply(chat, async (ids) => void saved.push(ids), { mayHavePosted: true });
-    await reply.render('the answer', true);
+    expect(reply.placeholder).toBeUndefined();
+    await reply.render('the answer', true, 'answer');
 
     const replies = slack.botReplies('C1', root);
-    expect(replies.map((message) => message.text)).toEqual(['the answer']);
-    expect(saved[0]).toEqual([replies[0]!.ts]);
+    expect(replies.map((message) => message.text)).toEqual(['an earlier answer', 'the answer']);
+    expect(saved[0]).toEqual([replies[1]!.ts]);
+  });
+
+  it('is adopted on Slack after a command, found in the channel by its job id', async () => {
+    const config = slackAdapter.settingsFrom({ SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 's', SLACK_API_URL: slack.apiUrl, SLACK_STREAMING: 'update' })!;
+    const surface = new SlackSurface(createSlackWebClient(config), config, logger);
+    // Received when the fake's clock began (its timestamps start at 1,700,000,000 s).
+    const command = (id: string) => job({ id, platform: 'slack', kind: 'command', channelId: 'C3', receivedAt: 1_700_000_000_000, reply: { channelId: 'C3' } });
+    // Another command's answer in the same channel, posted meanwhile.
+    await (await surface.openReply(command('slack-cmd-Other'), async () => undefined)).render('another answer', false);
+    await (await surface.openReply(command('slack-cmd-Mine'), async () => undefined)).render('mine begins', false);
+    const saved: string[][] = [];
+    const reply = await surface.openReply(command('slack-cmd-Mine'), async (ids) => void saved.push(ids), { mayHavePosted: true });
+    await reply.render('mine, whole', true, 'answer');
+
+    const posted = slack.botReplies('C3');
+    expect(posted.map((message) => message.text.split('\n\n').at(-1))).toEqual(['another answer', 'mine, whole']);
+    expect(saved[0]).toEqual([posted[1]!.ts]);
   });
 
   it('is adopted on Slack when it is a native stream, never an earlier finished answer', async () => {
