@@ -16,8 +16,9 @@
  * the expected answer (above all, every event the gateway acknowledged), that nothing answered a
  * forged payload, that no shown text could ping, and that each refused event got one notice.
  *
- *   npm run soak              # about 3 minutes, 50+ kills
- *   npm run soak -- --quick   # about 30 s, 5 kills
+ *   npm run soak                             # about 3 minutes, 50+ kills
+ *   npm run soak -- --quick                  # about 30 s, 5 kills
+ *   npm run soak -- --slack-stream update    # every answer by edits, not native streams
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -59,6 +60,8 @@ export interface SoakOptions {
   tokenDelayMs: number;
   /** WORKER_LOCK_MS: a killed worker's jobs move on after about this. */
   lockMs: number;
+  /** SLACK_STREAMING: thread answers by native stream (Slack's default), or every answer by edits. */
+  slackStreaming: 'native' | 'update';
   log: (line: string) => void;
 }
 
@@ -78,6 +81,7 @@ export const FULL_SOAK: SoakOptions = {
   ttftMs: 100,
   tokenDelayMs: 60,
   lockMs: 2_000,
+  slackStreaming: 'native',
   log: (line) => process.stderr.write(`${line}\n`),
 };
 
@@ -175,6 +179,7 @@ export async function runSoak(overrides: Partial<SoakOptions> = {}): Promise<Soa
     SLACK_SIGNING_SECRET: signingSecret,
     SLACK_API_URL: slack.apiUrl,
     SLACK_EDIT_INTERVAL_MS: '200',
+    SLACK_STREAMING: options.slackStreaming,
     WORKER_CONCURRENCY: '50',
     WORKER_LOCK_MS: String(options.lockMs),
     USER_RATE_LIMIT: '0',
@@ -416,8 +421,10 @@ export function formatSummary(summary: SoakSummary): string {
 
 if (import.meta.main) {
   endChildrenWithTheRun();
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
-  const summary = await runSoak(values.quick ? QUICK_SOAK : FULL_SOAK);
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'slack-stream': { type: 'string', default: 'native' } } });
+  const slackStreaming = values['slack-stream'];
+  if (slackStreaming !== 'native' && slackStreaming !== 'update') throw new Error('--slack-stream takes native or update');
+  const summary = await runSoak({ ...(values.quick ? QUICK_SOAK : FULL_SOAK), slackStreaming });
   process.stdout.write(`${formatSummary(summary)}\n`);
   process.exitCode = summary.goalsMet ? 0 : 1;
 }
