@@ -13,7 +13,7 @@ import type { ReasoningDisplay } from '../llm/reasoning-display.ts';
 import { lazyChild, type Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SentimentSummary } from '../sentiment/store.ts';
-import type { ReplyHandle, Surface } from '../surface.ts';
+import type { OpenReplyOptions, ReplyHandle, Surface } from '../surface.ts';
 import type { Config } from '../config.ts';
 import type { ChatJobRun } from './job-port.ts';
 import { noticeText, notices, withFooter } from './notices.ts';
@@ -95,19 +95,23 @@ export class ChatProcessor {
     this.#options = options;
   }
 
-  /** A job failed outside the processor (stalled too often): the user is told, the conversation moves on. */
+  /**
+   * A job failed outside the processor (stalled too often): the user is told, the conversation
+   * moves on. Its workers died, maybe between posting and saving a message: the notice goes into
+   * that message if the platform can find it.
+   */
   async abandon(job: Pick<ChatJobRun, 'data'>): Promise<void> {
     const data = chatJobSchema.parse(job.data);
     this.#deps.metrics.job('chat', 'failed');
     await this.#deps.order.leave(conversationKey(data), data.id);
-    await this.#finalNotice(data, notices.failed);
+    await this.#finalNotice(data, notices.failed, { mayHavePosted: data.progress.messageIds.length === 0 });
   }
 
   /** A last word in the job's reply, outside a run (an attempt that never streamed). */
-  async #finalNotice(data: ChatJob, text: string): Promise<void> {
+  async #finalNotice(data: ChatJob, text: string, options?: OpenReplyOptions): Promise<void> {
     const surface = this.#deps.surfaces.get(data.platform);
     if (!surface) return;
-    const reply = scrubbedReply(await surface.openReply(data, async () => undefined), this.#deps.scrub);
+    const reply = scrubbedReply(await surface.openReply(data, async () => undefined, options), this.#deps.scrub);
     await reply.render(text, true, 'notice');
   }
 

@@ -11,6 +11,7 @@ import type { OpenReplyOptions, ReplyHandle, Surface } from '../../src/surface.t
 import { secretScrubber } from '../../src/text/scrub.ts';
 import { ChatProcessor } from '../../src/worker/chat-processor.ts';
 import type { ChatJobRun } from '../../src/worker/job-port.ts';
+import { notices } from '../../src/worker/notices.ts';
 
 const SECRET = 'hf_UnitTestTokenNeverPosted42';
 const PLACEHOLDER = '_Thinking…_';
@@ -50,6 +51,8 @@ class MemorySurface implements Surface {
   readonly editIntervalMs = 0;
   readonly messages = new Map<string, string[]>();
   posts = 0;
+  /** The options of every openReply, in order. */
+  readonly openings: (OpenReplyOptions | undefined)[] = [];
   /** Set to make opening the reply fail. */
   openError: Error | undefined;
   #nextId = 1;
@@ -58,7 +61,8 @@ class MemorySurface implements Surface {
     return this.messages.get(id)?.at(-1);
   }
 
-  async openReply(job: ChatJob, save: (ids: string[]) => Promise<void>, _options?: OpenReplyOptions): Promise<ReplyHandle> {
+  async openReply(job: ChatJob, save: (ids: string[]) => Promise<void>, options?: OpenReplyOptions): Promise<ReplyHandle> {
+    this.openings.push(options);
     if (this.openError) throw this.openError;
     const messages: ReplyMessages = {
       post: async (text) => {
@@ -379,6 +383,19 @@ describe('ChatProcessor, without Redis', () => {
     expect(surface.posts).toBe(0);
     expect(surface.shown('m0')).toBe('The complete answer, at last.');
     expect(job.data.progress.messageIds).toEqual(['m0']);
+  });
+
+  it('tells the user of a job given up for stalling, in the messages an attempt may have posted without saving', async () => {
+    const { processor, surface, left, outcomes } = setup(new ScriptedModel());
+    // Nothing saved: the surface is asked to look for what a dead attempt posted.
+    await processor.abandon(newJob());
+    // Saved: the notice goes into that message, no search.
+    surface.messages.set('m0', ['The ans']);
+    await processor.abandon(newJob({ messageIds: ['m0'] }));
+    expect(surface.openings).toEqual([{ mayHavePosted: true }, { mayHavePosted: false }]);
+    expect(surface.shown('m0')).toBe(notices.failed);
+    expect(left).toEqual(['job-1', 'job-1']);
+    expect(outcomes).toEqual(['failed', 'failed']);
   });
 
   it('hands an answer in progress back to the queue on shutdown, its message saved in the job', async () => {
