@@ -137,8 +137,9 @@ function slackReplyMessages(client: WebClient, job: ChatJob): ReplyMessages {
       if (!result.ts) throw new ClassifiedError({ kind: 'transient', detail: 'chat.postMessage returned no ts' });
       return result.ts;
     },
+    // Sent on edits too: Slack's documentation does not promise that an edit keeps the metadata.
     edit: async (ts, text, _index, end) => {
-      await slackCall(() => client.chat.update({ channel, ts, text, ...withButtons(text, end) }));
+      await slackCall(() => client.chat.update({ channel, ts, text, ...withButtons(text, end), metadata: replyMetadata(job.id) }));
     },
     remove: async (ts) => {
       await slackCall(() => client.chat.delete({ channel, ts }));

@@ -101,6 +101,9 @@ export function webApiMethods(workspace: Workspace, openSocketUrl: () => string)
       if (blocksError) return fail(blocksError);
       const text = str(args, 'text');
       if (text === undefined && args.blocks === undefined && args.attachments === undefined) return fail('no_text');
+      const metadata = messageMetadata(args.metadata);
+      if (metadata === null) return fail('invalid_metadata_format');
+      if (metadata !== undefined) found.metadata = metadata;
       workspace.edit(found, (text ?? found.text).slice(0, TEXT_LIMIT), Array.isArray(args.blocks) ? args.blocks : undefined);
       return { ok: true, channel: found.channel, ts: found.ts, text: found.text, message: workspace.toSlack(found) };
     },
