@@ -108,11 +108,6 @@ function isReplyTo(metadata: { event_type?: string; event_payload?: object } | u
   return payload !== undefined && 'job_id' in payload && payload.job_id === jobId;
 }
 
-/** Orders Slack timestamps ("seconds.micros", the same width within one channel's era) as numbers. */
-function compareTs(a: string, b: string): number {
-  return Number(a) - Number(b);
-}
-
 /**
  * The messages of one Slack reply: posted in the thread (or the channel for a command), edited
  * with chat.update; text past one message continues in further messages.
@@ -333,7 +328,7 @@ export class SlackSurface implements Surface {
     return messages
       .filter((message) => message.user === botUserId && message.bot_id && (message.ts ?? '') > since && isReplyTo(message.metadata, job.id))
       .map((message) => message.ts ?? '')
-      .sort(compareTs);
+      .sort(); // Slack's timestamps are fixed-width ("seconds.micros"): as strings they sort in time order
   }
 
   async conversationContext(job: ChatJob): Promise<ChatTurn[]> {

@@ -19,10 +19,10 @@ export function scrubbedReply(reply: ReplyHandle, scrub: (text: string) => strin
  * How long the answer may take to begin before the reply shows its placeholder. A quicker answer is
  * posted as itself: one message call instead of a placeholder and an edit, and nothing flashes by.
  * A second still reads as a prompt acknowledgement, and it keeps a worker that is behind from
- * adding a placeholder call to every job it is slow to start (half a second cost 15% of the
- * replies a saturated worker made in the bench).
+ * adding a placeholder call to every job it is slow to start (with half a second, a saturated
+ * worker made about 15% fewer replies in the bench).
  */
-export const PLACEHOLDER_DELAY_MS = 1000;
+const PLACEHOLDER_DELAY_MS = 1000;
 
 /**
  * The reply, opened in the background: the model request does not wait for the platform. Renders
@@ -42,6 +42,7 @@ export class EarlyReply implements ReplyHandle {
   /** Rendered, or the run is over: no placeholder from now on. */
   #closed = false;
 
+  /** `placeholderDelayMs`: how long the answer may take to begin before the placeholder goes up. */
   constructor(opening: Promise<ReplyHandle>, placeholderDelayMs = PLACEHOLDER_DELAY_MS) {
     this.#opening = opening.then(
       (handle) => {
@@ -126,8 +127,6 @@ export interface OpenReplyInput {
   /** Started before and nothing saved: a worker may have died between posting and saving. */
   mayHavePosted: boolean;
   scrub: (text: string) => string;
-  /** How long the answer may take to begin before the placeholder goes up (tests shorten it). */
-  placeholderDelayMs?: number;
 }
 
 /** Opens the job's reply (the messages an earlier attempt saved, or new ones once there is text) without waiting for it. */
@@ -135,5 +134,5 @@ export function openReply(input: OpenReplyInput): EarlyReply {
   const opening = input.surface
     .openReply(input.job, input.saveMessageIds, { mayHavePosted: input.mayHavePosted, saveState: input.saveState })
     .then((handle) => scrubbedReply(handle, input.scrub));
-  return new EarlyReply(opening, input.placeholderDelayMs);
+  return new EarlyReply(opening);
 }
