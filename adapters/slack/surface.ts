@@ -308,7 +308,7 @@ export class SlackSurface implements Surface {
       chunks[0] = header + (chunks[0] ?? '');
       return chunks;
     };
-    return new ChunkedReply(slackReplyMessages(this.#client, job), toChunks, ids, saveMessageIds, { marksEnd: true, ...(placeholder ? { placeholder } : {}) });
+    return new ChunkedReply(slackReplyMessages(this.#client, job), toChunks, ids, saveMessageIds, { marksEnd: true, placeholder });
   }
 
   /**

@@ -40,14 +40,14 @@ function checkBlocks(blocks: unknown): string | undefined {
   return undefined;
 }
 
-/** The markdown a stream call adds: `markdown_text` plus any `markdown_text` chunks. */
-/** `metadata` as chat.postMessage takes it (event_type and an event_payload object); null when malformed. */
+/** `metadata` as chat.postMessage and chat.update take it (event_type and an event_payload object); null when malformed. */
 function messageMetadata(raw: unknown): FakeMessageMetadata | undefined | null {
   if (raw === undefined) return undefined;
   if (!isRecord(raw) || typeof raw.event_type !== 'string' || !/^\w{1,255}$/.test(raw.event_type) || !isRecord(raw.event_payload)) return null;
   return { event_type: raw.event_type, event_payload: raw.event_payload };
 }
 
+/** The markdown a stream call adds: `markdown_text` plus any `markdown_text` chunks. */
 function streamText(args: Args): string {
   let text = str(args, 'markdown_text') ?? '';
   const chunks = args.chunks;

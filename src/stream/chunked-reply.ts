@@ -35,7 +35,7 @@ export class ChunkedReply implements ReplyHandle {
     toChunks: (markdown: string, final: boolean) => string[],
     ids: readonly string[],
     save: (ids: string[]) => Promise<void>,
-    options: { marksEnd?: boolean; placeholder?: string } = {},
+    options: { marksEnd?: boolean; placeholder?: string | undefined } = {},
   ) {
     this.#messages = messages;
     this.#toChunks = toChunks;
