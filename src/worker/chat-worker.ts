@@ -1,4 +1,5 @@
-import { DelayedError, Worker } from 'bullmq';
+import { DelayedError } from 'bullmq';
+import { EagerWorker } from '../queue/eager-worker.ts';
 import type { RedisConnection } from '../queue/redis.ts';
 import type { ChatJob } from '../jobs/chat-job.ts';
 import { CHAT_QUEUE } from '../queue/chat-queue.ts';
@@ -28,7 +29,7 @@ export interface ChatWorkerOptions extends ChatProcessorOptions {
 
 export type ChatWorkerDeps = ChatProcessorDeps;
 
-/** BullMQ workers over the one queue (several fetch loops, see fetchLoops) sharing one processor. */
+/** The BullMQ worker over the chat queue and the processor it runs. */
 export interface ChatWorker {
   processor: ChatProcessor;
   /** Aborts a job this process runs (a no-op for others). */
@@ -36,41 +37,22 @@ export interface ChatWorker {
   close(): Promise<void>;
 }
 
-/** Concurrency one fetch loop serves; more slots get more loops. */
-const SLOTS_PER_FETCH_LOOP = 25;
-const MAX_FETCH_LOOPS = 4;
-
-/**
- * A BullMQ worker fetches jobs one after another, each `moveToActive` awaited before the next, and
- * starts none until it has fetched all it may: when a hundred conversations write at once, the
- * last waits a hundred round trips. Several workers in one process fetch side by side.
- */
-function fetchLoops(concurrency: number): number {
-  return Math.max(1, Math.min(MAX_FETCH_LOOPS, Math.floor(concurrency / SLOTS_PER_FETCH_LOOP)));
-}
-
 export function createChatWorker(deps: ChatWorkerDeps, options: ChatWorkerOptions): ChatWorker {
   const processor = new ChatProcessor(deps, options);
-  const loops = fetchLoops(options.concurrency);
-  const workers = Array.from({ length: loops }, (_, loop) =>
-    createBullWorker(deps, processor, options, Math.floor(options.concurrency / loops) + (loop < options.concurrency % loops ? 1 : 0)),
-  );
+  const worker = createBullWorker(deps, processor, options);
+  worker.run().catch((err: unknown) => deps.logger.error({ err }, 'chat worker stopped'));
   return {
     processor,
-    cancelJob: (jobId, reason) => {
-      for (const worker of workers) worker.cancelJob(jobId, reason);
-    },
-    close: async () => {
-      await Promise.all(workers.map((worker) => worker.close()));
-    },
+    cancelJob: (jobId, reason) => worker.cancelJob(jobId, reason),
+    close: () => worker.close(),
   };
 }
 
-function createBullWorker(deps: ChatWorkerDeps, processor: ChatProcessor, options: ChatWorkerOptions, concurrency: number): Worker<ChatJob, ChatResult> {
-  const worker = new Worker<ChatJob, ChatResult>(CHAT_QUEUE, (job, token, signal) => processor.process(job, token, signal), {
+function createBullWorker(deps: ChatWorkerDeps, processor: ChatProcessor, options: ChatWorkerOptions): EagerWorker<ChatJob, ChatResult> {
+  const worker = new EagerWorker<ChatJob, ChatResult>(CHAT_QUEUE, (job, token, signal) => processor.process(job, token, signal), {
     connection: options.connection,
     prefix: options.prefix,
-    concurrency,
+    concurrency: options.concurrency,
     // A killed worker's job is picked up by another after about one lock period.
     lockDuration: options.lockMs,
     stalledInterval: options.lockMs,

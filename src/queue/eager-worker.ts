@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
+
+/** Fetches beside the main one while jobs are waiting (one auto-pipelined round trip carries them). */
+const SIDE_FETCHERS = 32;
+
+/**
+ * A BullMQ worker that starts each job as soon as it is taken. BullMQ's own loop takes jobs one
+ * after another and starts none until it has taken all it may, so when a hundred conversations
+ * write at once the first waits for the hundredth. This loop keeps BullMQ's job life cycle
+ * (`processJob`: locks, completion, retries, delays, rate-limit errors, cancellation, events) and
+ * replaces only the taking: one blocking fetch while the queue is empty, then up to
+ * SIDE_FETCHERS more side by side while jobs are waiting, each job started the moment it is taken. A
+ * finished job takes its successor in the same call that completes it, as in BullMQ's loop.
+ *
+ * It never runs by itself (BullMQ's constructor would call `run()` before this class's fields
+ * exist): call `run()` once it is constructed.
+ */
+export class EagerWorker<Data, Result> extends Worker<Data, Result> {
+  /** One promise per busy slot: the job it runs, then any successor taken on completion. */
+  readonly #slots = new Set<Promise<void>>();
+  /** Fetches in flight: each may fill a slot, so they count against the concurrency. */
+  #taking = 0;
+  readonly #sideFetchers = new Set<Promise<void>>();
+  #tokenPostfix = 0;
+  /** Ends a rate-limit wait when the worker closes. */
+  readonly #closed = new AbortController();
+
+  constructor(name: string, processor: Processor<Data, Result>, options: WorkerOptions) {
+    super(name, processor, { ...options, autorun: false });
+    this.once('closing', () => this.#closed.abort());
+  }
+
+  /** Mirrors `Worker.run` (stalled checker, lock renewal, `mainLoopRunning` for `close`), with its own loop. */
+  override async run(): Promise<void> {
+    if (this.running) throw new Error('Worker is already running.');
+    this.running = true;
+    try {
+      if (this.closing || this.paused) return;
+      await this.startStalledCheckTimer();
+      if (!this.opts.skipLockRenewal) this.lockManager.start();
+      this.mainLoopRunning = this.#loop();
+      await this.mainLoopRunning;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.closing && !this.paused) {
+      if (!this.#hasFreeSlot()) {
+        // A slot frees when its job ends, or when a fetcher holding it comes back empty.
+        await Promise.race([...this.#slots, ...this.#sideFetchers]);
+        continue;
+      }
+      // Blocks while the queue is empty (BullMQ's marker wait); comes back empty when rate-limited or closing.
+      if (!(await this.#takeAndStart(true))) {
+        await this.#waitOutRateLimit();
+        continue;
+      }
+      // Jobs may be waiting behind this one: fetchers take them side by side. The loop does not
+      // wait for them, so a fetcher that found the queue empty is replaced at the next take.
+      while (this.#sideFetchers.size < SIDE_FETCHERS && this.#hasFreeSlot()) {
+        const fetcher = this.#takeWhileWaiting().finally(() => this.#sideFetchers.delete(fetcher));
+        this.#sideFetchers.add(fetcher);
+      }
+    }
+    // A fetch still in flight may start one more job: wait for the fetchers, then for every job.
+    await Promise.all(this.#sideFetchers);
+    await Promise.all(this.#slots);
+  }
+
+  /** Takes and starts jobs until none is waiting or every slot is busy. */
+  async #takeWhileWaiting(): Promise<void> {
+    while (!this.closing && !this.paused && this.#hasFreeSlot()) {
+      if (!(await this.#takeAndStart(false))) return;
+    }
+  }
+
+  /** Takes the next job and starts it; the slot stays reserved until it is filled, so no fetch overshoots. */
+  async #takeAndStart(block: boolean): Promise<boolean> {
+    this.#taking += 1;
+    try {
+      const job = await this.getNextJob(`${this.id}:${this.#tokenPostfix++}`, { block });
+      if (!job) return false;
+      this.#start(job);
+      return true;
+    } catch (err) {
+      // As BullMQ's loop does: report, wait, go on (a lost connection comes back by itself).
+      this.emit('error', toError(err));
+      await sleep(this.opts.runRetryDelay ?? 15_000, undefined, { signal: this.#closed.signal }).catch(() => undefined);
+      return false;
+    } finally {
+      this.#taking -= 1;
+    }
+  }
+
+  #hasFreeSlot(): boolean {
+    return this.#slots.size + this.#taking < this.concurrency;
+  }
+
+  #start(first: Job<Data, Result>): void {
+    const slot = (async () => {
+      let job: Job<Data, Result> | undefined = first;
+      while (job) {
+        // processJob settles the job (and reports its own errors); it returns the successor it took, if any.
+        const successor: Job<Data, Result> | void = await this.processJob(job, job.token ?? '');
+        job = successor ?? undefined;
+      }
+    })()
+      .catch((err: unknown) => {
+        this.emit('error', toError(err));
+      })
+      .finally(() => this.#slots.delete(slot));
+    this.#slots.add(slot);
+  }
+
+  /**
+   * A fetch that came back empty without blocking: the queue may be rate-limited (a 429 or the
+   * configured limiter). BullMQ keeps that deadline to itself; the queue's limiter key says it too.
+   */
+  async #waitOutRateLimit(): Promise<void> {
+    if (this.closing || this.paused) return;
+    const ttlMs = await this.backend.getRateLimitTtl(this.opts.limiter?.max).catch(() => 0);
+    if (ttlMs <= 0) return;
+    const waitMs = Math.min(ttlMs, this.opts.maximumRateLimitDelay ?? 30_000);
+    await sleep(waitMs, undefined, { signal: this.#closed.signal }).catch(() => undefined);
+  }
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
