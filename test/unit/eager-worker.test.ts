@@ -14,11 +14,13 @@ function connection(): RedisConnection {
   return redis;
 }
 
-async function queueWith(prefix: string, count: number): Promise<Queue> {
+/** A queue under a fresh prefix holding `count` jobs (`data.n` = 0, 1, …). */
+async function queueWith(count: number): Promise<{ queue: Queue; prefix: string }> {
+  const prefix = `eager-test-${randomUUID()}`;
   const queue = new Queue(QUEUE, { connection: connection(), prefix });
   open.push(queue);
   await queue.addBulk(Array.from({ length: count }, (_, n) => ({ name: 'job', data: { n } })));
-  return queue;
+  return { queue, prefix };
 }
 
 afterEach(async () => {
@@ -35,8 +37,7 @@ afterAll(async () => {
  * stamped from the same clock).
  */
 async function burst(kind: 'bullmq' | 'eager', count: number): Promise<{ firstStart: number; lastTaken: number }> {
-  const prefix = `eager-test-${randomUUID()}`;
-  const queue = await queueWith(prefix, count);
+  const { queue, prefix } = await queueWith(count);
   const startedAt: number[] = [];
   const allDone = Promise.withResolvers<void>();
   const processor = async () => {
@@ -64,8 +65,7 @@ describe('EagerWorker', () => {
   });
 
   it('never runs more jobs at once than its concurrency, and finishes every job', async () => {
-    const prefix = `eager-test-${randomUUID()}`;
-    const queue = await queueWith(prefix, 60);
+    const { queue, prefix } = await queueWith(60);
     let running = 0;
     let most = 0;
     const worker = new EagerWorker(
@@ -84,8 +84,7 @@ describe('EagerWorker', () => {
   });
 
   it('takes a job that arrives while every other slot is busy (a slot held by an empty fetch is given back)', async () => {
-    const prefix = `eager-test-${randomUUID()}`;
-    const queue = await queueWith(prefix, 1);
+    const { queue, prefix } = await queueWith(1);
     const running = new Set<number>();
     let overlapped = false;
     const worker = new EagerWorker(
@@ -108,8 +107,7 @@ describe('EagerWorker', () => {
   });
 
   it('waits out a queue-wide rate limit set by a job, then goes on', async () => {
-    const prefix = `eager-test-${randomUUID()}`;
-    const queue = await queueWith(prefix, 3);
+    const { queue, prefix } = await queueWith(3);
     const startedAt: number[] = [];
     const worker = new EagerWorker(
       QUEUE,
@@ -131,8 +129,7 @@ describe('EagerWorker', () => {
   });
 
   it('close waits for the jobs in progress and takes no more', async () => {
-    const prefix = `eager-test-${randomUUID()}`;
-    const queue = await queueWith(prefix, 3);
+    const { queue, prefix } = await queueWith(3);
     let started = 0;
     let finished = 0;
     const worker = new EagerWorker(
