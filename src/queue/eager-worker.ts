@@ -21,6 +21,7 @@ export class EagerWorker<Data, Result> extends Worker<Data, Result> {
   readonly #slots = new Set<Promise<void>>();
   /** Fetches in flight: each may fill a slot, so they count against the concurrency. */
   #taking = 0;
+  /** The fetchers taking jobs beside the loop's own fetch while a burst waits. */
   readonly #sideFetchers = new Set<Promise<void>>();
   #tokenPostfix = 0;
   /** Ends a rate-limit wait when the worker closes. */
@@ -80,19 +81,21 @@ export class EagerWorker<Data, Result> extends Worker<Data, Result> {
   /** Takes the next job and starts it; the slot stays reserved until it is filled, so no fetch overshoots. */
   async #takeAndStart(block: boolean): Promise<boolean> {
     this.#taking += 1;
+    let job: Job<Data, Result> | undefined;
     try {
-      const job = await this.getNextJob(`${this.id}:${this.#tokenPostfix++}`, { block });
-      if (!job) return false;
-      this.#start(job);
-      return true;
+      job = await this.getNextJob(`${this.id}:${this.#tokenPostfix++}`, { block });
     } catch (err) {
-      // As BullMQ's loop does: report, wait, go on (a lost connection comes back by itself).
+      // As BullMQ's loop does: report, wait, go on (a lost connection comes back by itself). The
+      // wait holds no slot.
+      this.#taking -= 1;
       this.emit('error', toError(err));
       await sleep(this.opts.runRetryDelay ?? 15_000, undefined, { signal: this.#closed.signal }).catch(() => undefined);
       return false;
-    } finally {
-      this.#taking -= 1;
     }
+    this.#taking -= 1;
+    if (!job) return false;
+    this.#start(job);
+    return true;
   }
 
   #hasFreeSlot(): boolean {
@@ -116,8 +119,9 @@ export class EagerWorker<Data, Result> extends Worker<Data, Result> {
   }
 
   /**
-   * A fetch that came back empty without blocking: the queue may be rate-limited (a 429 or the
-   * configured limiter). BullMQ keeps that deadline to itself; the queue's limiter key says it too.
+   * The loop's fetch came back empty: its wait timed out, or the queue is rate-limited (a 429 or
+   * the configured limiter), which BullMQ answers at once. BullMQ keeps that deadline to itself;
+   * the queue's limiter key says it too.
    */
   async #waitOutRateLimit(): Promise<void> {
     if (this.closing || this.paused) return;
