@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { EagerWorker } from '../../src/queue/eager-worker.ts';
 import { createRedis, type RedisConnection } from '../../src/queue/redis.ts';
@@ -21,6 +21,14 @@ async function queueWith(count: number): Promise<{ queue: Queue; prefix: string 
   open.push(queue);
   await queue.addBulk(Array.from({ length: count }, (_, n) => ({ name: 'job', data: { n } })));
   return { queue, prefix };
+}
+
+/** An EagerWorker over `prefix`'s queue, running (closed after the test). */
+function runEager(prefix: string, processor: (job: Job) => Promise<void>, options: Omit<WorkerOptions, 'connection' | 'prefix'>): EagerWorker<unknown, void> {
+  const worker = new EagerWorker<unknown, void>(QUEUE, processor, { connection: connection(), prefix, ...options });
+  open.push(worker);
+  void worker.run();
+  return worker;
 }
 
 afterEach(async () => {
@@ -68,17 +76,15 @@ describe('EagerWorker', () => {
     const { queue, prefix } = await queueWith(60);
     let running = 0;
     let most = 0;
-    const worker = new EagerWorker(
-      QUEUE,
+    runEager(
+      prefix,
       async () => {
         most = Math.max(most, ++running);
         await sleep(10);
         running -= 1;
       },
-      { connection: connection(), prefix, concurrency: 7 },
+      { concurrency: 7 },
     );
-    open.push(worker);
-    void worker.run();
     await expect.poll(() => queue.getCompletedCount(), { timeout: 10_000 }).toBe(60);
     expect(most).toBe(7);
   });
@@ -87,18 +93,16 @@ describe('EagerWorker', () => {
     const { queue, prefix } = await queueWith(1);
     const running = new Set<number>();
     let overlapped = false;
-    const worker = new EagerWorker(
-      QUEUE,
+    runEager(
+      prefix,
       async (job: Job) => {
         running.add(job.data.n);
         if (running.size === 2) overlapped = true;
         await sleep(job.data.n === 0 ? 600 : 10);
         running.delete(job.data.n);
       },
-      { connection: connection(), prefix, concurrency: 2 },
+      { concurrency: 2 },
     );
-    open.push(worker);
-    void worker.run();
     await expect.poll(() => running.has(0)).toBe(true);
     await sleep(100);
     await queue.add('job', { n: 1 });
@@ -109,8 +113,8 @@ describe('EagerWorker', () => {
   it('waits out a queue-wide rate limit set by a job, then goes on', async () => {
     const { queue, prefix } = await queueWith(3);
     const startedAt: number[] = [];
-    const worker = new EagerWorker(
-      QUEUE,
+    runEager(
+      prefix,
       async (job: Job) => {
         startedAt.push(Date.now());
         if (job.data.n === 0 && job.attemptsStarted === 1) {
@@ -118,10 +122,8 @@ describe('EagerWorker', () => {
           throw Worker.RateLimitError();
         }
       },
-      { connection: connection(), prefix, concurrency: 1, limiter: { max: Number.MAX_SAFE_INTEGER, duration: 1000 } },
+      { concurrency: 1, limiter: { max: Number.MAX_SAFE_INTEGER, duration: 1000 } },
     );
-    open.push(worker);
-    void worker.run();
     await expect.poll(() => queue.getCompletedCount(), { timeout: 10_000 }).toBe(3);
     // The limited job ran again, and nothing started inside the 400 ms the queue was limited.
     expect(startedAt).toHaveLength(4);
@@ -132,16 +134,15 @@ describe('EagerWorker', () => {
     const { queue, prefix } = await queueWith(3);
     let started = 0;
     let finished = 0;
-    const worker = new EagerWorker(
-      QUEUE,
+    const worker = runEager(
+      prefix,
       async () => {
         started += 1;
         await sleep(200);
         finished += 1;
       },
-      { connection: connection(), prefix, concurrency: 2 },
+      { concurrency: 2 },
     );
-    void worker.run();
     await expect.poll(() => started).toBe(2);
     await worker.close();
     expect(finished).toBe(2);
