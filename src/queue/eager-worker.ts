@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
 
-/** Fetches beside the main one while jobs are waiting (one auto-pipelined round trip carries them). */
+/** The most fetches beside the main one while jobs are waiting (one auto-pipelined round trip carries them). */
 const SIDE_FETCHERS = 32;
 
 /**
@@ -9,8 +9,10 @@ const SIDE_FETCHERS = 32;
  * after another and starts none until it has taken all it may, so when a hundred conversations
  * write at once the first waits for the hundredth. This loop keeps BullMQ's job life cycle
  * (`processJob`: locks, completion, retries, delays, rate-limit errors, cancellation, events) and
- * replaces only the taking: one blocking fetch while the queue is empty, then up to
- * SIDE_FETCHERS more side by side while jobs are waiting, each job started the moment it is taken. A
+ * replaces only the taking: one blocking fetch while the queue is empty, then fetches side by side
+ * while jobs are waiting, each job started the moment it is taken. The side fetches double with
+ * each round trip that finds jobs, up to SIDE_FETCHERS, so a burst is taken in a few round trips
+ * while a lone message costs one empty fetch, not one per free slot. A
  * finished job takes its successor in the same call that completes it, as in BullMQ's loop.
  *
  * It never runs by itself (BullMQ's constructor would call `run()` before this class's fields
@@ -59,22 +61,25 @@ export class EagerWorker<Data, Result> extends Worker<Data, Result> {
         await this.#waitOutRateLimit();
         continue;
       }
-      // Jobs may be waiting behind this one: fetchers take them side by side. The loop does not
-      // wait for them, so a fetcher that found the queue empty is replaced at the next take.
-      while (this.#sideFetchers.size < SIDE_FETCHERS && this.#hasFreeSlot()) {
-        const fetcher = this.#takeWhileWaiting().finally(() => this.#sideFetchers.delete(fetcher));
-        this.#sideFetchers.add(fetcher);
-      }
+      // Jobs may be waiting behind this one. The loop does not wait for the fetcher.
+      this.#addSideFetcher();
     }
     // A fetch still in flight may start one more job: wait for the fetchers, then for every job.
     await Promise.all(this.#sideFetchers);
     await Promise.all(this.#slots);
   }
 
-  /** Takes and starts jobs until none is waiting or every slot is busy. */
+  #addSideFetcher(): void {
+    if (this.#sideFetchers.size >= SIDE_FETCHERS || !this.#hasFreeSlot()) return;
+    const fetcher = this.#takeWhileWaiting().finally(() => this.#sideFetchers.delete(fetcher));
+    this.#sideFetchers.add(fetcher);
+  }
+
+  /** Takes and starts jobs until none is waiting or every slot is busy; each job found adds a fetcher. */
   async #takeWhileWaiting(): Promise<void> {
     while (!this.closing && !this.paused && this.#hasFreeSlot()) {
       if (!(await this.#takeAndStart(false))) return;
+      this.#addSideFetcher();
     }
   }
 

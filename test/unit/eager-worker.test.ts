@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { EagerWorker } from '../../src/queue/eager-worker.ts';
 import { createRedis, type RedisConnection } from '../../src/queue/redis.ts';
 
@@ -87,6 +87,22 @@ describe('EagerWorker', () => {
     );
     await expect.poll(() => queue.getCompletedCount(), { timeout: 10_000 }).toBe(60);
     expect(most).toBe(7);
+  });
+
+  it('takes messages that come one at a time with one side fetch each, not one per free slot', async () => {
+    const { queue, prefix } = await queueWith(0);
+    const worker = new EagerWorker<unknown, void>(QUEUE, async () => undefined, { connection: connection(), prefix, concurrency: 100 });
+    open.push(worker);
+    const fetches = vi.spyOn(worker, 'getNextJob');
+    void worker.run();
+    for (let n = 0; n < 5; n += 1) {
+      await queue.add('job', { n });
+      await expect.poll(() => queue.getCompletedCount()).toBe(n + 1);
+    }
+    // Per message, beside the blocking fetches (BullMQ's marker wait): one side fetch that found nothing more.
+    await expect.poll(() => fetches.mock.calls.length).toBeGreaterThanOrEqual(10);
+    const sideFetches = fetches.mock.calls.filter(([, options]) => options?.block === false);
+    expect(sideFetches.length).toBeLessThanOrEqual(5);
   });
 
   it('takes a job that arrives while every other slot is busy (a slot held by an empty fetch is given back)', async () => {
