@@ -86,26 +86,31 @@ export class Intake {
     }
     if (claim === 'settled') return { status: 'duplicate' };
     if (claim === 'in_progress') throw new NotQueuedError('another delivery of this event is being taken in');
+    let marked: Promise<void> | undefined;
     try {
       const refusal = this.#refusal(job) ?? (await this.#rateLimited(job));
       if (refusal) {
         await queue.refuse(job.id);
         return { status: 'rejected', notice: refusal === 'already_told' ? undefined : refusal };
       }
+      // Marked beside the queueing rather than after it (a round trip less): the bot was addressed
+      // there whether or not the queue takes the job.
+      marked = job.kind !== 'dm' ? this.#sideStep(job, this.#deps.participation.mark(conversationKey(job))) : undefined;
       await queue.enqueue(job);
     } catch (err) {
       // Nothing was queued: the platform's redelivery of this event must be taken in afresh.
       await queue.release(job.id).catch(() => undefined);
       throw new NotQueuedError('could not queue the job', { cause: err });
     }
-    // The answer is queued: what follows must not turn into an error for the platform or the user.
-    const after = [
-      job.kind !== 'dm' ? this.#deps.participation.mark(conversationKey(job)) : undefined,
-      // An answer asked again is the same message: it was classified the first time.
-      job.replaces === undefined ? this.#deps.sentiment?.fromChat(job) : undefined,
-    ];
-    await Promise.all(after.map((step) => step?.catch((err: unknown) => this.#deps.logger.warn({ err, jobId: job.id }, 'after queueing a job'))));
+    // An answer asked again is the same message: it was classified the first time.
+    const classified = job.replaces === undefined ? this.#sideStep(job, this.#deps.sentiment?.fromChat(job)) : undefined;
+    await Promise.all([marked, classified]);
     return { status: 'queued' };
+  }
+
+  /** A step beside the answer's queueing: its failure is logged, never an error for the platform or the user. */
+  async #sideStep(job: NewChatJob, step: Promise<void> | undefined): Promise<void> {
+    await step?.catch((err: unknown) => this.#deps.logger.warn({ err, jobId: job.id }, 'beside queueing a job'));
   }
 
   /** The policies that need no state: where the bot may answer, and what it can take. */

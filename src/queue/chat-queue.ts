@@ -74,13 +74,17 @@ export class ChatEnqueuer {
     await redis.del(keys.seenEvent(eventId));
   }
 
-  /** Queues a claimed event; the claim's pending mark gives way to BullMQ's deduplication key. */
+  /**
+   * Queues a claimed event. The claim's pending mark is left to expire: BullMQ's deduplication key,
+   * which the claim reads first, answers for the event from now on.
+   */
   async enqueue(input: NewChatJob): Promise<void> {
     const job = chatJobSchema.parse(input);
     const { queue, order } = this.#deps;
+    // In line before a worker can see the job (the queue has a connection of its own, so the two
+    // are not sent together).
     await order.enter(conversationKey(job), job.id);
     await queue.add('chat', job, { jobId: job.id, deduplication: { id: job.id, ttl: SEEN_EVENT_TTL_SECONDS * 1000 } });
-    await this.release(job.id);
   }
 
   /** BullMQ's deduplication key (`<prefix>:chat:de:<id>`), as its add script names it. */
