@@ -152,8 +152,11 @@ export class ChatProcessor {
         if (cancel?.aborted && !this.#shutdown.signal.aborted) return this.#stopped(run, reply, answer.partial, prompt.settings.model);
         return this.#onInterrupted(run, reply, answer.error, answer.partial, answer.modelDone);
       }
-      const result = await recordAnswer(run.data, run.conversation, answer, { apiCalls: reply.apiCalls, startedAt: run.startedAt }, { ...this.#deps, log: run.log });
-      await this.#deps.answers.finished(run.data, prompt.settings.model, 'final');
+      // History and the answer's record are written together; the turn passes only once both are.
+      const [result] = await Promise.all([
+        recordAnswer(run.data, run.conversation, answer, { apiCalls: reply.apiCalls, startedAt: run.startedAt }, { ...this.#deps, log: run.log }),
+        this.#deps.answers.finished(run.data, prompt.settings.model, 'final'),
+      ]);
       await this.#finishTurn(run);
       return result;
     } finally {

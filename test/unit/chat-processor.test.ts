@@ -146,6 +146,7 @@ function setup(model: ScriptedModel) {
   const stopped = new Set<string>();
   const finished: Array<{ jobId: string; model: string; state: string }> = [];
   let turnIsOurs = true;
+  let historyWritable = true;
   const processor = new ChatProcessor(
     {
       model,
@@ -153,6 +154,7 @@ function setup(model: ScriptedModel) {
       history: {
         read: async (conversation) => history.get(conversation) ?? [],
         appendOnce: async (conversation, _jobId, turns) => {
+          if (!historyWritable) throw new Error('Connection is closed.');
           history.set(conversation, [...(history.get(conversation) ?? []), ...turns]);
           return true;
         },
@@ -205,6 +207,9 @@ function setup(model: ScriptedModel) {
     busyConversation: () => {
       turnIsOurs = false;
     },
+    breakHistory: () => {
+      historyWritable = false;
+    },
   };
 }
 
@@ -245,6 +250,15 @@ describe('ChatProcessor, without Redis', () => {
     expect(left).toEqual(['job-1']);
     expect(outcomes).toEqual(['answered']);
     expect(model.calls[0]?.at(-1)).toEqual({ role: 'user', content: 'hello?' });
+  });
+
+  it('keeps the turn of the conversation when the history cannot be written: the attempt fails, to be retried', async () => {
+    const model = new ScriptedModel({ parts: ['Hello.'] });
+    const { processor, left, breakHistory } = setup(model);
+    breakHistory();
+    const err = await attempt(processor, newJob());
+    expect(err).toBeInstanceOf(Error);
+    expect(left).toEqual([]);
   });
 
   it('waits its turn: a busy conversation delays the job before anything is posted', async () => {
