@@ -26,7 +26,7 @@ import { measureLevel, warmUp, type LevelResult, type MeasureContext } from './l
 import type { ModelProfile } from './lib/model-profile.ts';
 import { endChildrenWithTheRun, removeBuiltEntries, sampleProc } from './lib/procs.ts';
 import { redisServerBinary, startPrivateRedis, type PrivateRedis } from './lib/redis-server.ts';
-import { burstTable, idleTable, judgeTargets, resultTables, stagesTable, targetTable, type IdleRss } from './lib/report.ts';
+import { burstTable, cpuTable, idleTable, judgeTargets, resultTables, stagesTable, targetTable, type IdleRss } from './lib/report.ts';
 import { startBaseline, startPipeline, type Mode, type RunningSystem, type SystemSettings } from './lib/systems.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -254,6 +254,10 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
     ...(stagesTable(results)
       ? ['', `**Where the pipeline's first text goes** (p50 / p95 ms of each step, from the jobs' own stamps; "taken" = a worker's BullMQ loop moved it to active, "started" = the processor began it)`, '', stagesTable(results)]
       : []),
+    ``,
+    `**Where the CPU goes** (each process's CPU per completed reply; cores = CPU seconds per second of the level, on ${cpus().length} cores)`,
+    ``,
+    cpuTable(results),
     ``,
     `**Idle memory** (RSS, MB: ${IDLE_SETTLE_MS / 1000} s after start, and after the warm-up replies and ${IDLE_SETTLE_MS / 1000} s idle)`,
     ``,

@@ -113,6 +113,34 @@ export function stagesTable(results: LevelResult[]): string {
   return out.join('\n');
 }
 
+/**
+ * Where each level's CPU went, per process (ms per reply), and how many of the machine's cores each
+ * side kept busy: the system's processes, the fakes, the load generator. A level whose "all" is near
+ * the core count was bound by the machine, so its replies/s follow the CPU per reply of everything
+ * running, fakes and load included.
+ */
+export function cpuTable(results: LevelResult[]): string {
+  const header = ['model', 'conc.', 'system', 'CPU ms/reply by process', 'system cores', 'fakes cores', 'load cores', 'all cores'];
+  const out = [row(header), row(header.map(() => '---'))];
+  for (const result of results) {
+    const cores = (cpuSec: number) => (result.durationSec > 0 ? cpuSec / result.durationSec : Number.NaN);
+    const systemSec = result.processes.reduce((sum, proc) => sum + proc.cpuSec, 0);
+    out.push(
+      row([
+        result.profile.split(' (')[0] ?? result.profile,
+        String(result.concurrency),
+        result.mode,
+        result.processes.map((proc) => `${proc.role} ${fmt((proc.cpuSec * 1000) / result.completed, 2)}`).join(' · '),
+        fmt(cores(systemSec), 2),
+        fmt(cores(result.fakesCpuSec), 2),
+        fmt(cores(result.loadCpuSec), 2),
+        fmt(cores(systemSec + result.fakesCpuSec + result.loadCpuSec), 2),
+      ]),
+    );
+  }
+  return out.join('\n');
+}
+
 export interface TargetVerdict {
   target: string;
   measured: string;
