@@ -99,9 +99,10 @@ describe('EagerWorker', () => {
       await queue.add('job', { n });
       await expect.poll(() => queue.getCompletedCount()).toBe(n + 1);
     }
-    // Per message, beside the blocking fetches (BullMQ's marker wait): one side fetch that found nothing more.
-    await expect.poll(() => fetches.mock.calls.length).toBeGreaterThanOrEqual(10);
+    // Per message, beside the blocking fetches (BullMQ's marker wait): one side fetch that found
+    // nothing more. (A job's side fetch is made before the job can complete.)
     const sideFetches = fetches.mock.calls.filter(([, options]) => options?.block === false);
+    expect(sideFetches.length).toBeGreaterThan(0);
     expect(sideFetches.length).toBeLessThanOrEqual(5);
   });
 
