@@ -252,7 +252,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: LevelR
       `${options.rounds} replies per conversation per level (at least ${options.minReplies}).`,
     resultTables(results),
     ...(stagesTable(results)
-      ? ['', `**Where the pipeline's first text goes** (p50 / p95 ms of each step, from the jobs' own stamps; "taken" = a worker's BullMQ loop moved it to active, "started" = the processor began it)`, '', stagesTable(results)]
+      ? ['', `**Where the pipeline's first text goes** (p50 / p95 ms of each step, from the load's send and the jobs' own stamps; "received" = the gateway normalized the event, "taken" = a worker's loop moved it to active, "started" = the processor began it)`, '', stagesTable(results)]
       : []),
     ``,
     `**Where the CPU goes** (each process's CPU per completed reply; cores = CPU seconds per second of the level, on ${cpus().length} cores)`,

@@ -96,8 +96,7 @@ export async function measureLevel(context: MeasureContext, plan: LevelPlan): Pr
   });
   const loadUsage = process.cpuUsage(loadBefore);
   const done = load.samples.flatMap((sample) => (sample.record ? [{ sample, record: sample.record }] : []));
-  const jobIds = done.map(({ sample }) => sample.jobId);
-  const { lags, stages } = await system.replies(jobIds);
+  const { lags, stages } = await system.replies(done.map(({ sample }) => ({ jobId: sample.jobId, sentAt: sample.sentAt })));
   const gaps = done.flatMap(({ record }) => record.editGaps);
   const finalGaps = done.flatMap(({ record }) => (record.finalGapMs === undefined ? [] : [record.finalGapMs]));
   const paced = editIntervalMs * 0.95;

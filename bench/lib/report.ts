@@ -80,6 +80,7 @@ export function resultTables(results: LevelResult[]): string {
 }
 
 const STAGE_TITLES: Record<(typeof STAGES)[number], string> = {
+  received: 'sent → received',
   queued: 'received → queued',
   taken: 'queued → taken',
   started: 'taken → started',
@@ -89,9 +90,9 @@ const STAGE_TITLES: Record<(typeof STAGES)[number], string> = {
 };
 
 /**
- * Where the pipeline's first text goes, step by step (p50 / p95 ms per step, from the jobs' own
- * stamps: the gateway's receipt, BullMQ's queued and taken, the worker's), beside the baseline's
- * whole first text at the same level; empty when no level has the stamps.
+ * Where the pipeline's first text goes, step by step (p50 / p95 ms per step, from the load's send
+ * and the jobs' own stamps: the gateway's receipt, BullMQ's queued and taken, the worker's),
+ * beside the baseline's whole first text at the same level; empty when no level has the stamps.
  */
 export function stagesTable(results: LevelResult[]): string {
   const staged = results.filter((result) => result.stagesMs && result.stagesMs.queued.n > 0);

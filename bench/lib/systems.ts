@@ -45,10 +45,11 @@ export interface RunningSystem {
   /** Redis's own counters (pipeline only): commands run and reads from clients (each a round trip's request). */
   redisStats?(): Promise<{ commands: number; reads: number }>;
   /**
-   * For these job ids: each reply's worst token-to-visible lag as the pacer measured it, and (the
-   * pipeline, from its finished jobs) where each reply's first text went, step by step.
+   * For these replies (a job id, and when its event was sent): each reply's worst token-to-visible
+   * lag as the pacer measured it, and (the pipeline, from its finished jobs) where each reply's
+   * first text went, step by step.
    */
-  replies(jobIds: string[]): Promise<{ lags: number[]; stages?: StageSamples }>;
+  replies(sent: SentEvent[]): Promise<{ lags: number[]; stages?: StageSamples }>;
   stop(): Promise<void>;
 }
 
@@ -57,11 +58,17 @@ export interface RunningSystem {
  * queues it, a worker takes it (BullMQ's `moveToActive`), the processor starts it, asks the model,
  * the first token comes, the first render carrying it completes.
  */
-export const STAGES = ['queued', 'taken', 'started', 'modelAsked', 'firstToken', 'shown'] as const;
+export const STAGES = ['received', 'queued', 'taken', 'started', 'modelAsked', 'firstToken', 'shown'] as const;
 export type StageSamples = Record<(typeof STAGES)[number], number[]>;
 
+/** An event the load sent: the job it becomes, and when it left the sender (the bench's clock). */
+export interface SentEvent {
+  jobId: string;
+  sentAt: number;
+}
+
 /** The stage durations of one finished job, from its stamps and its result's `timings`; undefined when any is missing. */
-function stagesOf(job: Job | undefined): Record<(typeof STAGES)[number], number> | undefined {
+function stagesOf(job: Job | undefined, sentAt: number): Record<(typeof STAGES)[number], number> | undefined {
   if (!job) return undefined;
   const receivedAt: unknown = (job.data as { receivedAt?: unknown }).receivedAt;
   const timings: unknown = (job.returnvalue as { timings?: unknown } | null)?.timings;
@@ -70,7 +77,7 @@ function stagesOf(job: Job | undefined): Record<(typeof STAGES)[number], number>
   const steps = [receivedAt, job.timestamp, job.processedOn, startedAt, modelRequestedAt, firstTokenAt, firstVisibleAt];
   if (!steps.every((step): step is number => typeof step === 'number')) return undefined;
   const [received, queued, taken, started, modelAsked, firstToken, shown] = steps as [number, number, number, number, number, number, number];
-  return { queued: queued - received, taken: taken - queued, started: started - taken, modelAsked: modelAsked - started, firstToken: firstToken - modelAsked, shown: shown - firstToken };
+  return { received: received - sentAt, queued: queued - received, taken: taken - queued, started: started - taken, modelAsked: modelAsked - started, firstToken: firstToken - modelAsked, shown: shown - firstToken };
 }
 
 /** The environment both systems read: the service's own variables. */
@@ -153,17 +160,18 @@ export async function startPipeline(settings: SystemSettings): Promise<RunningSy
       const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
       return { commands: field('total_commands_processed'), reads: field('total_reads_processed') };
     },
-    async replies(jobIds) {
+    async replies(sent) {
       const lags: number[] = [];
       const stages = Object.fromEntries(STAGES.map((stage) => [stage, [] as number[]])) as StageSamples;
-      for (let i = 0; i < jobIds.length; i += 200) {
-        const jobs = await Promise.all(jobIds.slice(i, i + 200).map((id) => queue.getJob(id)));
-        for (const job of jobs) {
+      for (let i = 0; i < sent.length; i += 200) {
+        const batch = sent.slice(i, i + 200);
+        const jobs = await Promise.all(batch.map(({ jobId }) => queue.getJob(jobId)));
+        for (const [index, job] of jobs.entries()) {
           const value: unknown = job?.returnvalue;
           if (typeof value === 'object' && value !== null && 'maxVisibleLagMs' in value && typeof value.maxVisibleLagMs === 'number') {
             lags.push(value.maxVisibleLagMs);
           }
-          const steps = stagesOf(job);
+          const steps = stagesOf(job, batch[index]?.sentAt ?? Number.NaN);
           if (steps) for (const stage of STAGES) stages[stage].push(steps[stage]);
         }
       }
