@@ -30,6 +30,8 @@ export interface Sample {
   /** The BullMQ job id the gateway gives this event. */
   jobId: string;
   sentAt: number;
+  /** When the system's HTTP answer to the event came back (the bench's clock). */
+  ackedAt: number;
   /** The gateway's HTTP status for the event. */
   status: number;
   record: ReplyRecord | undefined;
@@ -104,14 +106,16 @@ export async function runClosedLoop(target: LoadTarget, plan: LoadPlan, waiter: 
       const sentAt = preciseNow();
       const finished = waiter.wait(marker, plan.replyTimeoutMs);
       let status = 0;
+      let ackedAt = Number.NaN;
       try {
         const response = await postSignedEvent(target.eventsUrl, target.signingSecret, body);
+        ackedAt = preciseNow();
         status = response.status;
         await response.arrayBuffer();
       } catch {
         status = -1;
       }
-      const sample: Sample = { marker, eventId, jobId: `slack-ev-${eventId}`, sentAt, status, record: undefined };
+      const sample: Sample = { marker, eventId, jobId: `slack-ev-${eventId}`, sentAt, ackedAt, status, record: undefined };
       samples.push(sample);
       if (status !== 200) waiter.cancel(marker);
       sample.record = await finished;

@@ -27,6 +27,8 @@ export interface LevelResult {
   /** Event sent → first model text visible, and → final text visible (ms). */
   firstVisibleMs: Percentiles;
   finalMs: Percentiles;
+  /** Event sent → the system's HTTP answer (the baseline answers before its work, the gateway once the job is queued). */
+  ackMs: Percentiles;
   callsPerReply: number;
   editsPerReply: number;
   /** Worst time between a token reaching the pacer and a render carrying it completing (ms). */
@@ -115,6 +117,7 @@ export async function measureLevel(context: MeasureContext, plan: LevelPlan): Pr
     repliesPerSec: done.length / durationSec,
     firstVisibleMs: percentiles(done.map(({ sample, record }) => record.firstVisibleAt - sample.sentAt)),
     finalMs: percentiles(done.map(({ sample, record }) => record.finalAt - sample.sentAt)),
+    ackMs: percentiles(done.map(({ sample }) => sample.ackedAt - sample.sentAt)),
     callsPerReply: mean(done.map(({ record }) => record.calls)),
     editsPerReply: mean(done.map(({ record }) => record.edits)),
     worstLagMs: maxOf(lags),

@@ -22,6 +22,8 @@ const COLUMNS: Column[] = [
   { title: 'final p50', value: (r) => r.finalMs.p50 },
   { title: 'final p95', value: (r) => r.finalMs.p95 },
   { title: 'final p99', value: (r) => r.finalMs.p99 },
+  { title: 'ack p50', value: (r) => r.ackMs.p50 },
+  { title: 'ack p95', value: (r) => r.ackMs.p95 },
   { title: 'replies/s', value: (r) => r.repliesPerSec },
   { title: 'calls/reply', value: (r) => r.callsPerReply, digits: 2 },
   { title: 'edits/reply', value: (r) => r.editsPerReply, digits: 2 },
@@ -45,7 +47,7 @@ export function resultTables(results: LevelResult[]): string {
   const header = ['conc.', 'system', ...COLUMNS.map((column) => column.title), ...RSS_ROLES.map((role) => `RSS ${role} MB`), 'lost'];
   const out: string[] = [];
   for (const profile of profiles) {
-    out.push(`\n**${profile}** (times in ms; "first" = event → first model text visible, "final" = event → final text visible)\n`);
+    out.push(`\n**${profile}** (times in ms; "first" = event → first model text visible, "final" = event → final text visible, "ack" = event → the system's HTTP answer, which the baseline sends before its work and the gateway once the job is queued; Slack wants it within 3 s)\n`);
     out.push(row(header), row(header.map(() => '---')));
     const levels = [...new Set(results.filter((r) => r.profile === profile).map((r) => r.concurrency))].sort((a, b) => a - b);
     for (const level of levels) {
