@@ -37,6 +37,11 @@ const COLUMNS: Column[] = [
 /** Peak RSS per process, in the column order of roles across both systems. */
 const RSS_ROLES = ['baseline', 'gateway', 'worker', 'redis'];
 
+/** A model profile's name without its parameters: "streaming model (TTFT 100 ms, …)" → "streaming model". */
+function modelName(profile: string): string {
+  return profile.split(' (')[0] ?? profile;
+}
+
 function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
@@ -105,7 +110,7 @@ export function stagesTable(results: LevelResult[]): string {
     const base = results.find((r) => r.mode === 'baseline' && r.profile === result.profile && r.concurrency === result.concurrency);
     out.push(
       row([
-        result.profile.split(' (')[0] ?? result.profile,
+        modelName(result.profile),
         String(result.concurrency),
         ...STAGES.map((stage) => `${fmt(result.stagesMs?.[stage].p50 ?? Number.NaN, 0)} / ${fmt(result.stagesMs?.[stage].p95 ?? Number.NaN, 0)}`),
         `${fmt(result.firstVisibleMs.p50, 0)} / ${fmt(result.firstVisibleMs.p95, 0)}`,
@@ -130,7 +135,7 @@ export function cpuTable(results: LevelResult[]): string {
     const systemSec = result.processes.reduce((sum, proc) => sum + proc.cpuSec, 0);
     out.push(
       row([
-        result.profile.split(' (')[0] ?? result.profile,
+        modelName(result.profile),
         String(result.concurrency),
         result.mode,
         result.processes.map((proc) => `${proc.role} ${fmt((proc.cpuSec * 1000) / result.completed, 2)}`).join(' · '),

@@ -164,14 +164,13 @@ export async function startPipeline(settings: SystemSettings): Promise<RunningSy
       const lags: number[] = [];
       const stages = Object.fromEntries(STAGES.map((stage) => [stage, [] as number[]])) as StageSamples;
       for (let i = 0; i < sent.length; i += 200) {
-        const batch = sent.slice(i, i + 200);
-        const jobs = await Promise.all(batch.map(({ jobId }) => queue.getJob(jobId)));
-        for (const [index, job] of jobs.entries()) {
+        const batch = await Promise.all(sent.slice(i, i + 200).map(async ({ jobId, sentAt }) => ({ sentAt, job: await queue.getJob(jobId) })));
+        for (const { sentAt, job } of batch) {
           const value: unknown = job?.returnvalue;
           if (typeof value === 'object' && value !== null && 'maxVisibleLagMs' in value && typeof value.maxVisibleLagMs === 'number') {
             lags.push(value.maxVisibleLagMs);
           }
-          const steps = stagesOf(job, batch[index]?.sentAt ?? Number.NaN);
+          const steps = stagesOf(job, sentAt);
           if (steps) for (const stage of STAGES) stages[stage].push(steps[stage]);
         }
       }
