@@ -17,6 +17,7 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json README.md ./
 COPY scripts/build.ts ./scripts/build.ts
+COPY scripts/package-patches.ts ./scripts/package-patches.ts
 COPY src ./src
 COPY adapters ./adapters
 COPY bin ./bin

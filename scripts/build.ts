@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { packagePatches } from './package-patches.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 
@@ -76,12 +77,15 @@ function loadEsbuild(): typeof import('esbuild') {
   }
 }
 
-/** Bundles the entries into `outDir`, each at its path in the repository, `.js`; returns `outDir`. */
-export function buildService(options: BuildOptions = {}): string {
+/**
+ * Bundles the entries into `outDir`, each at its path in the repository, `.js`, with the packages'
+ * patches (scripts/package-patches.ts) applied; returns `outDir`.
+ */
+export async function buildService(options: BuildOptions = {}): Promise<string> {
   const esbuild = loadEsbuild();
   const outDir = resolve(REPO, options.outDir ?? 'dist');
   rmSync(outDir, { recursive: true, force: true });
-  esbuild.buildSync({
+  await esbuild.build({
     absWorkingDir: REPO,
     entryPoints: options.entries ?? [SERVICE_ENTRY],
     outdir: outDir,
@@ -99,6 +103,7 @@ export function buildService(options: BuildOptions = {}): string {
     sourcemap: 'linked',
     sourcesContent: false,
     banner: { js: COMMONJS_GLOBALS },
+    plugins: [packagePatches()],
     logLevel: 'error',
   });
   for (const [source, target] of Object.entries(RUNTIME_FILES)) cpSync(join(REPO, source), join(outDir, target), { recursive: true });
@@ -108,7 +113,7 @@ export function buildService(options: BuildOptions = {}): string {
 if (import.meta.main) {
   const { values } = parseArgs({ options: { 'out-dir': { type: 'string' } } });
   try {
-    const outDir = buildService(values['out-dir'] ? { outDir: values['out-dir'] } : {});
+    const outDir = await buildService(values['out-dir'] ? { outDir: values['out-dir'] } : {});
     process.stdout.write(`built ${outDir}\n`);
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

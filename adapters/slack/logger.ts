@@ -21,7 +21,8 @@ export function slackLogger(logger: Logger): SlackLogger {
     },
     error: (...msg) => log.error(msg.map(String).join(' ')),
     setLevel: () => undefined,
-    getLevel: () => LogLevel.INFO,
+    // The build skips the Web API client's costliest debug lines below this (scripts/package-patches.ts).
+    getLevel: () => (log.isLevelEnabled('debug') ? LogLevel.DEBUG : log.isLevelEnabled('info') ? LogLevel.INFO : log.isLevelEnabled('warn') ? LogLevel.WARN : LogLevel.ERROR),
     setName: () => undefined,
   };
 }

@@ -12,7 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { buildService, SERVICE_ENTRY } from '../../scripts/build.ts';
 import { sleep } from './clock.ts';
 
-let built: { outDir: string; hfbot: string; baseline: string } | undefined;
+interface BuiltEntries {
+  hfbot: string;
+  baseline: string;
+}
+let built: { outDir: string; entries: Promise<BuiltEntries> } | undefined;
 
 /**
  * The service's entry point and the bench's baseline server as JavaScript, bundled once per run
@@ -20,15 +24,16 @@ let built: { outDir: string; hfbot: string; baseline: string } | undefined;
  * package.json apply; removed at exit), so both are measured as production runs them.
  * `removeBuiltEntries` ends the run's use of them.
  */
-export function builtEntries(): { hfbot: string; baseline: string } {
+export function builtEntries(): Promise<BuiltEntries> {
   if (!built) {
-    const outDir = buildService({
-      entries: [SERVICE_ENTRY, 'bench/lib/baseline-server.ts'],
-      outDir: mkdtempSync(fileURLToPath(new URL('../../.bench-build-', import.meta.url))),
-    });
-    built = { outDir, hfbot: join(outDir, 'bin/hfbot.js'), baseline: join(outDir, 'bench/lib/baseline-server.js') };
+    const outDir = mkdtempSync(fileURLToPath(new URL('../../.bench-build-', import.meta.url)));
+    const entries = buildService({ entries: [SERVICE_ENTRY, 'bench/lib/baseline-server.ts'], outDir }).then(() => ({
+      hfbot: join(outDir, 'bin/hfbot.js'),
+      baseline: join(outDir, 'bench/lib/baseline-server.js'),
+    }));
+    built = { outDir, entries };
   }
-  return built;
+  return built.entries;
 }
 
 /** Removes what `builtEntries` compiled, once no process of the run uses it. */
@@ -183,14 +188,14 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
 }
 
 /** `node dist/bin/hfbot.js --role <role>` with `env` (and PATH), as a deployment runs it. */
-export function spawnHfbot(
+export async function spawnHfbot(
   role: 'gateway' | 'worker',
   env: Record<string, string>,
   extra: { name?: string; nodeArgs?: string[]; onCrash?: (proc: ManagedProcess) => void } = {},
-): ManagedProcess {
+): Promise<ManagedProcess> {
   return spawnManaged({
     name: extra.name ?? role,
-    args: [builtEntries().hfbot, '--role', role],
+    args: [(await builtEntries()).hfbot, '--role', role],
     env: { PATH: process.env.PATH ?? '', ...env },
     nodeArgs: [...SERVICE_NODE_FLAGS, ...(extra.nodeArgs ?? [])],
     ...(extra.onCrash ? { onCrash: extra.onCrash } : {}),

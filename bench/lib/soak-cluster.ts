@@ -73,7 +73,7 @@ export class SoakCluster {
   }
 
   async #startGateway(): Promise<void> {
-    const gateway = spawnHfbot('gateway', { ...this.#env, PORT: String(this.#gatewayPort) }, { onCrash: (proc) => this.#onCrash(proc) });
+    const gateway = await spawnHfbot('gateway', { ...this.#env, PORT: String(this.#gatewayPort) }, { onCrash: (proc) => this.#onCrash(proc) });
     this.#gateway = gateway;
     await waitHealthy(gateway, this.#gatewayPort);
   }
@@ -81,7 +81,7 @@ export class SoakCluster {
   async #startWorker(): Promise<void> {
     this.#spawned += 1;
     const port = await freePort();
-    const worker = spawnHfbot('worker', { ...this.#env, PORT: String(port) }, {
+    const worker = await spawnHfbot('worker', { ...this.#env, PORT: String(port) }, {
       name: `worker-${this.#spawned}`,
       onCrash: (proc) => this.#onCrash(proc),
     });

@@ -104,10 +104,11 @@ function serviceEnv(settings: SystemSettings, port: number, prefix: string): Rec
 
 export async function startBaseline(settings: SystemSettings): Promise<RunningSystem> {
   const port = await freePort();
+  const { baseline } = await builtEntries();
   const startedAt = preciseNow();
   const proc = spawnManaged({
     name: 'baseline',
-    args: [builtEntries().baseline],
+    args: [baseline],
     nodeArgs: [...SERVICE_NODE_FLAGS, ...settings.nodeArgs],
     env: { PATH: process.env.PATH ?? '', ...serviceEnv(settings, port, 'bench-baseline') },
   });
@@ -133,9 +134,12 @@ export async function startPipeline(settings: SystemSettings): Promise<RunningSy
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const [gatewayPort, workerPort] = [await freePort(), await freePort()];
   const nodeArgs = settings.nodeArgs;
+  await builtEntries();
   const startedAt = preciseNow();
-  const gateway = spawnHfbot('gateway', serviceEnv(settings, gatewayPort, prefix), { nodeArgs });
-  const worker = spawnHfbot('worker', serviceEnv(settings, workerPort, prefix), { nodeArgs });
+  const [gateway, worker] = await Promise.all([
+    spawnHfbot('gateway', serviceEnv(settings, gatewayPort, prefix), { nodeArgs }),
+    spawnHfbot('worker', serviceEnv(settings, workerPort, prefix), { nodeArgs }),
+  ]);
   try {
     await Promise.all([waitHealthy(gateway, gatewayPort), waitHealthy(worker, workerPort)]);
   } catch (err) {

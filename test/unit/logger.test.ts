@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { LogLevel } from '@slack/logger';
 import { describe, expect, it, vi } from 'vitest';
 import { slackAdapter } from '../../adapters/slack/index.ts';
 import { createLogger, lazyChild } from '../../src/logger.ts';
@@ -71,5 +72,10 @@ describe('slackLogger', () => {
       expect(written.map((line) => line.msg)).toEqual(expected);
       expect(written.every((line) => line.component === 'slack-sdk')).toBe(true);
     }
+  });
+
+  it("reports pino's level, which the build's patch of the Web API client reads before it builds a debug line", () => {
+    const levels = (['debug', 'info', 'warn', 'error', 'fatal'] as const).map((level) => slackLogger(createLogger({ level }, capture().stream)).getLevel());
+    expect(levels).toEqual([LogLevel.DEBUG, LogLevel.INFO, LogLevel.WARN, LogLevel.ERROR, LogLevel.ERROR]);
   });
 });
