@@ -1,5 +1,6 @@
 import type { InsightsStore } from '../insights/store.ts';
 import type { Metrics } from '../metrics.ts';
+import { LuaScript } from '../queue/lua-script.ts';
 import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 import type { AnswerRecords } from './answer-records.ts';
 
@@ -15,12 +16,12 @@ const DAY_MS = 24 * 3600 * 1000;
  * ARGV: user, rating, votes TTL, day-count TTL. The first vote of a user on an answer counts; a
  * second click (the same or the other button) changes nothing.
  */
-const RECORD_ONCE = `
+const RECORD_ONCE = new LuaScript(`
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-return 1`;
+return 1`);
 
 export type FeedbackOutcome = 'recorded' | 'already_recorded' | 'unknown_answer';
 
@@ -61,15 +62,10 @@ export class FeedbackStore {
     const answer = await this.#answers.get(vote.answerId);
     if (!answer) return 'unknown_answer';
     const { platform, workspaceId, channelId } = answer.job;
-    const first = await this.#redis.eval(
-      RECORD_ONCE,
-      2,
-      this.#keys.feedbackVotes(vote.answerId),
-      this.#keys.feedbackDay(platform, workspaceId, channelId, dayOf(now)),
-      vote.userId,
-      vote.rating,
-      this.#votesTtlSeconds,
-      DAY_COUNT_TTL_SECONDS,
+    const first = await RECORD_ONCE.run(
+      this.#redis,
+      [this.#keys.feedbackVotes(vote.answerId), this.#keys.feedbackDay(platform, workspaceId, channelId, dayOf(now))],
+      [vote.userId, vote.rating, this.#votesTtlSeconds, DAY_COUNT_TTL_SECONDS],
     );
     if (first !== 1) return 'already_recorded';
     this.#metrics.feedback(platform, vote.rating);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChatTurn } from '../llm/hf-chat.ts';
+import { LuaScript } from '../queue/lua-script.ts';
 import type { Keyspace, RedisConnection } from '../queue/redis.ts';
 
 const storedTurn = z.object({ role: z.enum(['user', 'assistant']), content: z.string(), job: z.string().optional() });
@@ -8,12 +9,12 @@ const storedTurn = z.object({ role: z.enum(['user', 'assistant']), content: z.st
  * Appends a finished exchange exactly once per job: a job re-run after its completion was lost
  * (worker killed between the final edit and the queue's ack) must not write its turns twice.
  */
-const APPEND_ONCE = `
+const APPEND_ONCE = new LuaScript(`
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
 for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-return 1`;
+return 1`);
 
 /**
  * The same, for an answer asked again (regenerate): the exchange the replaced job wrote is
@@ -21,7 +22,7 @@ return 1`;
  * it is gone (trimmed, or a stop that wrote nothing) the new exchange is appended.
  * ARGV: TTL, max turns, the replaced job's id, the turns.
  */
-const REPLACE_ONCE = `
+const REPLACE_ONCE = new LuaScript(`
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
 local found = {}
 for i, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
@@ -37,7 +38,7 @@ else
 end
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-return 1`;
+return 1`);
 
 export interface HistoryLimits {
   maxTurns: number;
@@ -77,15 +78,10 @@ export class ConversationHistory {
    */
   async appendOnce(conversation: string, jobId: string, turns: ChatTurn[], replaces?: string): Promise<boolean> {
     const stored = turns.map((turn) => JSON.stringify({ role: turn.role, content: turn.content, job: jobId }));
-    const added = await this.#redis.eval(
-      replaces ? REPLACE_ONCE : APPEND_ONCE,
-      2,
-      this.#keys.history(conversation),
-      this.#keys.historyApplied(jobId),
-      String(this.#limits.ttlSeconds),
-      String(this.#limits.maxTurns),
-      ...(replaces ? [replaces] : []),
-      ...stored,
+    const added = await (replaces ? REPLACE_ONCE : APPEND_ONCE).run(
+      this.#redis,
+      [this.#keys.history(conversation), this.#keys.historyApplied(jobId)],
+      [String(this.#limits.ttlSeconds), String(this.#limits.maxTurns), ...(replaces ? [replaces] : []), ...stored],
     );
     return added === 1;
   }

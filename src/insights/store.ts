@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Keyspace, RedisConnection } from '../queue/redis.ts';
+import { LuaScript } from '../queue/lua-script.ts';
 import type { MessageRef } from '../surface.ts';
 import { dayOf, expiresAt, lastDays } from './days.ts';
 
@@ -56,7 +57,7 @@ end`;
  * Forgets silent threads (last message before ARGV[1]), then lists the newest turns, at most
  * ARGV[2], of conversations starting with ARGV[3] (their platform; '' for all).
  */
-const READ_NEGATIVE = `
+const READ_NEGATIVE = new LuaScript(`
 for _, stale in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)) do
   redis.call('ZREM', KEYS[1], stale)
   redis.call('ZREM', KEYS[2], stale)
@@ -76,22 +77,22 @@ else
   end
 end
 if #ids == 0 then return { total, {} } end
-return { total, redis.call('HMGET', KEYS[3], unpack(ids)) }`;
+return { total, redis.call('HMGET', KEYS[3], unpack(ids)) }`);
 
 /** Adds a thread's link to its negative-now record, if it is still negative. */
-const SET_LINK = `
+const SET_LINK = new LuaScript(`
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local r = cjson.decode(raw)
 r.link = ARGV[2]
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(r))
-return 1`;
+return 1`);
 
 /**
  * The busiest channels over N days (KEYS[1..N]: each day's volume set) on a platform (ARGV[2], ''
  * for all), at most ARGV[3] of them, with their packed counts on each day (KEYS[N+1..2N]).
  */
-const READ_CHANNELS = `
+const READ_CHANNELS = new LuaScript(`
 local n = tonumber(ARGV[1])
 local union = { 'ZUNION', n }
 for i = 1, n do union[i + 2] = KEYS[i] end
@@ -113,13 +114,13 @@ local days = {}
 if #picked > 0 then
   for i = 1, n do days[i] = redis.call('HMGET', KEYS[n + i], unpack(picked)) end
 end
-return { total, picked, sizes, days }`;
+return { total, picked, sizes, days }`);
 
 /** Every field of each day's answers hash (KEYS), in order. */
-const READ_ANSWERS = `
+const READ_ANSWERS = new LuaScript(`
 local out = {}
 for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
-return out`;
+return out`);
 
 export const FEEDBACK_RATINGS = ['up', 'down'] as const;
 export type FeedbackRating = (typeof FEEDBACK_RATINGS)[number];
@@ -271,7 +272,7 @@ export class InsightsStore {
   }
 
   async setLink(conversation: string, link: string): Promise<void> {
-    await this.#redis.eval(SET_LINK, 1, this.#keys.insights('negative:records'), conversation, link);
+    await SET_LINK.run(this.#redis, [this.#keys.insights('negative:records')], [conversation, link]);
   }
 
   /** One 👍 or 👎 on an answer by `model`, today. The caller records each vote once. */
@@ -286,7 +287,7 @@ export class InsightsStore {
 
   /** The threads negative now (on one platform, or all), newest turn first, and how many there are. */
   async negativeNow(limit = 100, platform?: string): Promise<{ total: number; threads: NegativeThread[] }> {
-    const [total, raws] = (await this.#redis.eval(READ_NEGATIVE, 3, ...this.#negativeKeys(), this.#forgetBefore(this.#now()), limit, platform ? `${platform}:` : '')) as [
+    const [total, raws] = (await READ_NEGATIVE.run(this.#redis, this.#negativeKeys(), [this.#forgetBefore(this.#now()), limit, platform ? `${platform}:` : ''])) as [
       number,
       Array<string | null>,
     ];
@@ -301,14 +302,7 @@ export class InsightsStore {
   async channels(options: { days: number; platform?: string | undefined; limit: number }): Promise<ChannelsReport> {
     const days = lastDays(this.#now(), options.days);
     const keys = [...days.map((day) => this.#keys.insights(`volume:${day}`)), ...days.map((day) => this.#keys.insights(`day:${day}`))];
-    const [total, picked, sizes, perDay] = (await this.#redis.eval(
-      READ_CHANNELS,
-      keys.length,
-      ...keys,
-      days.length,
-      options.platform ? `${options.platform}:` : '',
-      options.limit,
-    )) as [number, string[], string[], Array<Array<string | null>>];
+    const [total, picked, sizes, perDay] = (await READ_CHANNELS.run(this.#redis, keys, [days.length, options.platform ? `${options.platform}:` : '', options.limit])) as [number, string[], string[], Array<Array<string | null>>];
     return {
       days,
       totalChannels: total,
@@ -324,7 +318,7 @@ export class InsightsStore {
   async answers(options: { days: number }): Promise<AnswersReport> {
     const days = lastDays(this.#now(), options.days);
     const keys = days.map((day) => this.#keys.insights(`answers:${day}`));
-    const hashes = (await this.#redis.eval(READ_ANSWERS, keys.length, ...keys)) as string[][];
+    const hashes = (await READ_ANSWERS.run(this.#redis, keys)) as string[][];
     const models = new Map<string, AnswerCounts>();
     let empty = true;
     const perDay = days.map((day, d) => {

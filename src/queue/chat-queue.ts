@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { chatJobSchema, conversationKey, type ChatJob, type NewChatJob } from '../jobs/chat-job.ts';
 import type { ConversationOrder } from '../conversation/order.ts';
+import { LuaScript } from './lua-script.ts';
 import { jobRetention, type Keyspace, type RedisConnection } from './redis.ts';
 
 export const CHAT_QUEUE = 'chat';
@@ -35,12 +36,12 @@ export type Claim = 'new' | 'settled' | 'in_progress';
  * KEYS[1]: BullMQ's deduplication key for the event (set by the same script that adds the job),
  * KEYS[2]: our claim. ARGV[1]: pending TTL in seconds.
  */
-const CLAIM_SCRIPT = `
+const CLAIM_SCRIPT = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'queued' end
 local current = redis.call('GET', KEYS[2])
 if current then return current end
 redis.call('SET', KEYS[2], 'pending', 'EX', ARGV[1])
-return 'new'`;
+return 'new'`);
 
 /**
  * The gateway's side of the chat queue. An event is claimed by its id before anything else, so a
@@ -57,7 +58,7 @@ export class ChatEnqueuer {
 
   async claim(eventId: string): Promise<Claim> {
     const { redis, keys } = this.#deps;
-    const found = await redis.eval(CLAIM_SCRIPT, 2, this.#queuedKey(eventId), keys.seenEvent(eventId), PENDING_CLAIM_TTL_SECONDS);
+    const found = await CLAIM_SCRIPT.run(redis, [this.#queuedKey(eventId), keys.seenEvent(eventId)], [PENDING_CLAIM_TTL_SECONDS]);
     if (found === 'new') return 'new';
     return found === 'pending' ? 'in_progress' : 'settled';
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { INSIGHTS_FOLD_LUA, type InsightsFold } from '../insights/store.ts';
 import type { Keyspace, RedisConnection } from '../queue/redis.ts';
+import { LuaScript } from '../queue/lua-script.ts';
 import { labelOf, NEUTRAL_BAND, RETURN_BAND, sentimentLabels, type SentimentLabel } from './labels.ts';
 import type { Classification } from './classifier.ts';
 
@@ -17,7 +18,7 @@ const TREND_THRESHOLD = 0.15;
  * atomic step, so messages classified in parallel never lose each other's updates. The insights
  * aggregates move in the same step (ARGV[7] and on, see INSIGHTS_FOLD_LUA).
  */
-const FOLD = `
+const FOLD = new LuaScript(`
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[6]) == false then return redis.call('GET', KEYS[1]) end
 local raw = redis.call('GET', KEYS[1])
 local s = raw and cjson.decode(raw) or { count = 0, score = 0, counts = { positive = 0, neutral = 0, negative = 0 }, trail = {}, records = {} }
@@ -38,14 +39,14 @@ while #s.records > ${RECORDS} do table.remove(s.records, 1) end
 s.updatedAt = tonumber(ARGV[5])
 redis.call('SET', KEYS[1], cjson.encode(s), 'EX', ARGV[6])
 ${INSIGHTS_FOLD_LUA}
-return cjson.encode(s)`;
+return cjson.encode(s)`);
 
 /**
  * Decides, atomically, what the platform must be told after a fold: re-tag when the label differs
  * from the tag shown, alert when the thread has just turned negative. Marks both as done; the
  * caller reverts a mark whose platform call failed, so a retry decides the same way.
  */
-const DECIDE = `
+const DECIDE = new LuaScript(`
 local raw = redis.call('GET', KEYS[1])
 if not raw then return '{}' end
 local s = cjson.decode(raw)
@@ -60,17 +61,17 @@ else
   s.alerted = false
 end
 redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
-return cjson.encode(out)`;
+return cjson.encode(out)`);
 
 /** Puts a field back to its value before DECIDE, if nobody changed it since. */
-const REVERT = `
+const REVERT = new LuaScript(`
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local s = cjson.decode(raw)
 if tostring(s[ARGV[1]]) ~= ARGV[2] then return 0 end
 if ARGV[3] == '' then s[ARGV[1]] = nil elseif ARGV[3] == 'false' then s[ARGV[1]] = false else s[ARGV[1]] = ARGV[3] end
 redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
-return 1`;
+return 1`);
 
 const storedState = z.object({
   count: z.number(),
@@ -149,31 +150,22 @@ export class SentimentStore {
    * moves the scope's insights aggregates in the same step.
    */
   async fold(scope: string, messageId: string, result: Classification, insights?: InsightsFold): Promise<SentimentSummary | undefined> {
-    const raw = (await this.#redis.eval(
-      FOLD,
-      2 + (insights?.keys.length ?? 0),
-      this.#keys.sentiment(scope),
-      this.#keys.sentimentApplied(scope, messageId),
-      ...(insights?.keys ?? []),
-      result.score,
-      labelOf(result.score),
-      result.classifier,
-      messageId,
-      Date.now(),
-      this.#ttlSeconds,
-      ...(insights?.args ?? ['']),
+    const raw = (await FOLD.run(
+      this.#redis,
+      [this.#keys.sentiment(scope), this.#keys.sentimentApplied(scope, messageId), ...(insights?.keys ?? [])],
+      [result.score, labelOf(result.score), result.classifier, messageId, Date.now(), this.#ttlSeconds, ...(insights?.args ?? [''])],
     )) as string | null;
     return summarize(raw);
   }
 
   async decide(scope: string, label: SentimentLabel, options: { tag: boolean; alert: boolean }): Promise<FollowUp> {
-    const raw = (await this.#redis.eval(DECIDE, 1, this.#keys.sentiment(scope), label, options.tag ? '1' : '0', options.alert ? '1' : '0')) as string;
+    const raw = (await DECIDE.run(this.#redis, [this.#keys.sentiment(scope)], [label, options.tag ? '1' : '0', options.alert ? '1' : '0'])) as string;
     return JSON.parse(raw) as FollowUp;
   }
 
   /** Undoes a `decide` mark whose platform call failed. */
   async revert(scope: string, field: 'tagged' | 'alerted', markedAs: string, previous: string): Promise<void> {
-    await this.#redis.eval(REVERT, 1, this.#keys.sentiment(scope), field, markedAs, previous);
+    await REVERT.run(this.#redis, [this.#keys.sentiment(scope)], [field, markedAs, previous]);
   }
 
   async read(scope: string): Promise<SentimentSummary | undefined> {
