@@ -236,7 +236,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       const limiter = config.limits.userRate ? new UserRateLimiter(redis, keys, config.limits.userRate) : undefined;
       const intake = new Intake({
         policy: config.limits,
-        queue: new ChatEnqueuer({ queue, redis, keys, order }),
+        queue: new ChatEnqueuer({ queue, queueConnection: queueRedis, redis, keys, order }),
         limiter,
         participation: new Participation(redis, keys, config.context.ttlSeconds),
         sentiment: sentimentQueue ? new SentimentIntake(sentimentQueue) : undefined,

@@ -21,9 +21,18 @@ export class ConversationOrder {
     this.#stateOf = stateOf;
   }
 
-  async enter(conversation: string, jobId: string): Promise<void> {
+  /**
+   * Puts `jobId` at the end of its conversation's line. `connection`: the one the job is then
+   * queued on, if not this order's own; Redis runs one connection's commands in the order they
+   * were sent, so the job is in line before a worker can take it without waiting for this first.
+   *
+   * Two commands in one auto-pipelined batch, not a MULTI: ioredis builds a MULTI as a pipeline,
+   * which on the queue's connection copies BullMQ's scripts. Were Redis to stop between the two,
+   * the line would lack its expiry until the conversation's next message sets it.
+   */
+  async enter(conversation: string, jobId: string, connection: RedisConnection = this.#redis): Promise<void> {
     const key = this.#keys.order(conversation);
-    await this.#redis.multi().rpush(key, jobId).expire(key, ORDER_TTL_SECONDS).exec();
+    await Promise.all([connection.rpush(key, jobId), connection.expire(key, ORDER_TTL_SECONDS)]);
   }
 
   /** True when `jobId` may run now. */

@@ -49,10 +49,20 @@ return 'new'`);
  * BullMQ's own deduplication key, written by the script that adds the job: the mark and the job
  * exist together or not at all, so no crash can leave an event marked as taken and never queued.
  */
-export class ChatEnqueuer {
-  readonly #deps: { queue: ChatQueue; redis: RedisConnection; keys: Keyspace; order: ConversationOrder };
+export interface ChatEnqueuerDeps {
+  queue: ChatQueue;
+  /** The connection `queue` was created with. */
+  queueConnection: RedisConnection;
+  /** Our own keys' connection (the claims). */
+  redis: RedisConnection;
+  keys: Keyspace;
+  order: ConversationOrder;
+}
 
-  constructor(deps: { queue: ChatQueue; redis: RedisConnection; keys: Keyspace; order: ConversationOrder }) {
+export class ChatEnqueuer {
+  readonly #deps: ChatEnqueuerDeps;
+
+  constructor(deps: ChatEnqueuerDeps) {
     this.#deps = deps;
   }
 
@@ -81,11 +91,12 @@ export class ChatEnqueuer {
    */
   async enqueue(input: NewChatJob): Promise<void> {
     const job = chatJobSchema.parse(input);
-    const { queue, order } = this.#deps;
-    // In line before a worker can see the job (the queue has a connection of its own, so the two
-    // are not sent together).
-    await order.enter(conversationKey(job), job.id);
-    await queue.add('chat', job, { jobId: job.id, deduplication: { id: job.id, ttl: SEEN_EVENT_TTL_SECONDS * 1000 } });
+    const { queue, queueConnection, order } = this.#deps;
+    // In line before a worker can see the job: sent first on the queue's own connection, so the
+    // two go out together and Redis runs them in that order (one round trip, not two).
+    const entered = order.enter(conversationKey(job), job.id, queueConnection);
+    const added = queue.add('chat', job, { jobId: job.id, deduplication: { id: job.id, ttl: SEEN_EVENT_TTL_SECONDS * 1000 } });
+    await Promise.all([entered, added]);
   }
 
   /** BullMQ's deduplication key (`<prefix>:chat:de:<id>`), as its add script names it. */
