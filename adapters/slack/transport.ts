@@ -1,6 +1,6 @@
 import type { FetchFunction } from '@slack/web-api';
 import { Agent, request, type Dispatcher } from 'undici';
-import { headersOf, redirectError } from '../../src/net/undici-response.ts';
+import { headerView, redirectError } from '../../src/net/undici-response.ts';
 
 type FetchRequestInit = NonNullable<Parameters<FetchFunction>[1]>;
 type FetchResponse = Awaited<ReturnType<FetchFunction>>;
@@ -28,11 +28,11 @@ export function webApiTransport(options: { maxConnections?: number } = {}): Fetc
     const bytes = Buffer.from(await response.body.arrayBuffer());
     const refused = redirectError(response.statusCode, url);
     if (refused) throw refused;
-    return bufferedResponse(String(url), response.statusCode, headersOf(response.headers), bytes);
+    return bufferedResponse(String(url), response.statusCode, headerView(response.headers), bytes);
   };
 }
 
-function bufferedResponse(url: string, status: number, headers: Headers, bytes: Buffer): FetchResponse {
+function bufferedResponse(url: string, status: number, headers: FetchResponse['headers'], bytes: Buffer): FetchResponse {
   const text = async () => bytes.toString('utf8');
   return {
     ok: status >= 200 && status < 300,

@@ -35,7 +35,8 @@ export function routerTransport(dispatcher: Dispatcher = new Agent()): typeof fe
     }
     const response = await request(input, {
       method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
-      headers: Object.fromEntries(new Headers(init.headers).entries()),
+      // The SDK hands a `Headers`: undici takes it as it is (an iterable of pairs), not copied.
+      headers: init.headers instanceof Headers ? init.headers : Object.fromEntries(new Headers(init.headers).entries()),
       body,
       signal: init.signal ?? undefined,
       dispatcher,

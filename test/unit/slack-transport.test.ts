@@ -63,6 +63,19 @@ describe('the Web API transport', () => {
     expect(error).toMatchObject({ code: ErrorCode.PlatformError, data: { error: 'message_not_found' } });
   });
 
+  it("hands WebClient an HTTP error's headers, a repeated one joined as fetch's Headers joins it", async () => {
+    answer = (_req, res) => {
+      res.writeHead(503, [
+        ['x-slack-req-id', 'abc'],
+        ['Via', 'proxy-1'],
+        ['Via', 'proxy-2'],
+      ]);
+      res.end('unavailable');
+    };
+    const error = await client().chat.update({ channel: 'C1', ts: '1', text: 'x' }).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: ErrorCode.HTTPError, statusCode: 503, headers: { 'x-slack-req-id': 'abc', via: 'proxy-1, proxy-2' }, body: 'unavailable' });
+  });
+
   it('refuses a redirect, as fetch with redirect: error does', async () => {
     answer = (_req, res) => {
       res.writeHead(302, { location: 'http://127.0.0.1:9/elsewhere' });
