@@ -5,6 +5,15 @@ import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
 const SIDE_FETCHERS = 32;
 
 /**
+ * Fetches that come back empty at once after a job, rate limit or not: the one that finds the
+ * queue drained (BullMQ blocks only after that), and the one woken by the marker BullMQ leaves
+ * whenever it takes a job, so that other workers look too. One more empty fetch in a row asks the
+ * queue for its rate limit (BullMQ answers a limited fetch at once and keeps the deadline to
+ * itself): asking sooner would delay the wait for the next message by a round trip.
+ */
+const EMPTY_FETCHES_AFTER_A_JOB = 2;
+
+/**
  * A BullMQ worker that starts each job as soon as it is taken. BullMQ's own loop takes jobs one
  * after another and starts none until it has taken all it may, so when a hundred conversations
  * write at once the first waits for the hundredth. This loop keeps BullMQ's job life cycle
@@ -50,17 +59,21 @@ export class EagerWorker<Data, Result> extends Worker<Data, Result> {
   }
 
   async #loop(): Promise<void> {
+    let emptyInARow = 0;
     while (!this.closing && !this.paused) {
       if (!this.#hasFreeSlot()) {
         // A slot frees when its job ends, or when a fetcher holding it comes back empty.
         await Promise.race([...this.#slots, ...this.#sideFetchers]);
         continue;
       }
-      // Blocks while the queue is empty (BullMQ's marker wait); comes back empty when rate-limited or closing.
+      // Blocks while the queue is empty (BullMQ's marker wait); comes back empty when rate-limited,
+      // when the wait times out, or closing.
       if (!(await this.#takeAndStart(true))) {
-        await this.#waitOutRateLimit();
+        emptyInARow += 1;
+        if (emptyInARow > EMPTY_FETCHES_AFTER_A_JOB) await this.#waitOutRateLimit();
         continue;
       }
+      emptyInARow = 0;
       // Jobs may be waiting behind this one. The loop does not wait for the fetcher.
       this.#addSideFetcher();
     }

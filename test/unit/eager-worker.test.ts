@@ -94,11 +94,15 @@ describe('EagerWorker', () => {
     const worker = new EagerWorker<unknown, void>(QUEUE, async () => undefined, { connection: connection(), prefix, concurrency: 100 });
     open.push(worker);
     const fetches = vi.spyOn(worker, 'getNextJob');
+    const rateLimitAsks = vi.spyOn(worker['backend'], 'getRateLimitTtl');
     void worker.run();
     for (let n = 0; n < 5; n += 1) {
       await queue.add('job', { n });
       await expect.poll(() => queue.getCompletedCount()).toBe(n + 1);
     }
+    // The fetch after a job comes back empty at once, and the next one waits for a message: the
+    // queue's rate limit is not asked for in between.
+    expect(rateLimitAsks.mock.calls.length).toBeLessThanOrEqual(1);
     // Per message, beside the blocking fetches (BullMQ's marker wait): one side fetch that found
     // nothing more. (A job's side fetch is made before the job can complete.)
     const sideFetches = fetches.mock.calls.filter(([, options]) => options?.block === false);
@@ -130,7 +134,7 @@ describe('EagerWorker', () => {
   it('waits out a queue-wide rate limit set by a job, then goes on', async () => {
     const { queue, prefix } = await queueWith(3);
     const startedAt: number[] = [];
-    runEager(
+    const worker = runEager(
       prefix,
       async (job: Job) => {
         startedAt.push(Date.now());
@@ -141,10 +145,13 @@ describe('EagerWorker', () => {
       },
       { concurrency: 1, limiter: { max: Number.MAX_SAFE_INTEGER, duration: 1000 } },
     );
+    const fetches = vi.spyOn(worker, 'getNextJob');
     await expect.poll(() => queue.getCompletedCount(), { timeout: 10_000 }).toBe(3);
     // The limited job ran again, and nothing started inside the 400 ms the queue was limited.
     expect(startedAt).toHaveLength(4);
     expect(startedAt[1]! - startedAt[0]!).toBeGreaterThanOrEqual(350);
+    // The limit was waited out, not polled: BullMQ answers a limited fetch at once, without I/O.
+    expect(fetches.mock.calls.length).toBeLessThan(20);
   });
 
   it('close waits for the jobs in progress and takes no more', async () => {
