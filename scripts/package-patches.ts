@@ -20,8 +20,9 @@ export interface PackagePatch {
  * `@slack/web-api` (8.2.0) builds three debug lines per call whatever the log level, each a
  * `JSON.stringify` of a recursive copy of the request's body, its headers or Slack's answer
  * (`redact`, a regular expression per key). In a worker at 100 and 1,000 instant conversations that
- * was 15% of what it allocated and 6–8% of its CPU per reply (bench/README.md, tenth round). The
- * lines are built only when the client's logger would keep them (`slackLogger` reports pino's level).
+ * was 15% of what it allocated; without them it spent 7% and 10% less CPU per reply
+ * (bench/README.md, tenth round). The lines are built only when the client's logger would keep
+ * them (`slackLogger` reports pino's level).
  */
 const SLACK_DEBUG_LINES = ['`http request result: ${JSON.stringify(redact(result))}`', '`http request body: ${JSON.stringify(redact(body))}`', '`http request headers: ${JSON.stringify(redact(allHeaders))}`'];
 
