@@ -4,7 +4,7 @@
  * and each mention starts its own thread, as independent users would.
  */
 import { request } from 'undici';
-import { eventCallback, signSlackRequest } from '../../fakes/slack/signing.ts';
+import { eventCallback, signedRequest } from '../../fakes/slack/signing.ts';
 import { preciseNow } from './clock.ts';
 import type { FakesHost } from './fakes-client.ts';
 import type { ReplyRecord } from './fakes-protocol.ts';
@@ -90,12 +90,8 @@ export class ReplyWaiter {
  * measures, and `fetch` (WHATWG streams) spent about twice the CPU per event.
  */
 async function sendEvent(target: LoadTarget, body: object): Promise<{ status: number; ackedAt: number }> {
-  const raw = JSON.stringify(body);
-  const response = await request(target.eventsUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)', ...signSlackRequest(target.signingSecret, raw) },
-    body: raw,
-  });
+  const { raw, headers } = signedRequest(target.signingSecret, body);
+  const response = await request(target.eventsUrl, { method: 'POST', headers, body: raw });
   const ackedAt = preciseNow();
   await response.body.dump();
   return { status: response.statusCode, ackedAt };

@@ -155,15 +155,10 @@ export interface PostSignedOptions {
 }
 
 /**
- * POST a body to an app exactly as Slack would: signed, with Slack's headers. Objects are sent as
- * JSON (Events API); strings as they are (slash commands, interactivity forms).
+ * A request as Slack would send it: the body as raw text (objects as JSON for the Events API,
+ * strings as they are for slash commands and interactivity forms), signed, with Slack's headers.
  */
-export async function postSignedEvent(
-  url: string,
-  signingSecret: string,
-  body: object | string,
-  opts: PostSignedOptions = {},
-): Promise<Response> {
+export function signedRequest(signingSecret: string, body: object | string, opts: PostSignedOptions = {}): { raw: string; headers: Record<string, string> } {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   const contentType =
     opts.contentType ?? (typeof body === 'string' ? 'application/x-www-form-urlencoded' : 'application/json');
@@ -178,6 +173,17 @@ export async function postSignedEvent(
     headers['x-slack-retry-num'] = String(opts.retryNum);
     headers['x-slack-retry-reason'] = opts.retryReason ?? 'http_timeout';
   }
+  return { raw, headers };
+}
+
+/** POST a body to an app exactly as Slack would (`signedRequest`). */
+export async function postSignedEvent(
+  url: string,
+  signingSecret: string,
+  body: object | string,
+  opts: PostSignedOptions = {},
+): Promise<Response> {
+  const { raw, headers } = signedRequest(signingSecret, body, opts);
   return fetch(url, { method: 'POST', headers, body: raw });
 }
 

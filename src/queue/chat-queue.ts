@@ -43,12 +43,6 @@ if current then return current end
 redis.call('SET', KEYS[2], 'pending', 'EX', ARGV[1])
 return 'new'`);
 
-/**
- * The gateway's side of the chat queue. An event is claimed by its id before anything else, so a
- * platform's redelivery stops there whatever the first delivery's outcome was. Queued is marked by
- * BullMQ's own deduplication key, written by the script that adds the job: the mark and the job
- * exist together or not at all, so no crash can leave an event marked as taken and never queued.
- */
 export interface ChatEnqueuerDeps {
   queue: ChatQueue;
   /** The connection `queue` was created with. */
@@ -59,6 +53,12 @@ export interface ChatEnqueuerDeps {
   order: ConversationOrder;
 }
 
+/**
+ * The gateway's side of the chat queue. An event is claimed by its id before anything else, so a
+ * platform's redelivery stops there whatever the first delivery's outcome was. Queued is marked by
+ * BullMQ's own deduplication key, written by the script that adds the job: the mark and the job
+ * exist together or not at all, so no crash can leave an event marked as taken and never queued.
+ */
 export class ChatEnqueuer {
   readonly #deps: ChatEnqueuerDeps;
 
