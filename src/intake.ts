@@ -86,25 +86,29 @@ export class Intake {
     }
     if (claim === 'settled') return { status: 'duplicate' };
     if (claim === 'in_progress') throw new NotQueuedError('another delivery of this event is being taken in');
-    let marked: Promise<void> | undefined;
+    let besides: Promise<unknown> | undefined;
     try {
       const refusal = this.#refusal(job) ?? (await this.#rateLimited(job));
       if (refusal) {
         await queue.refuse(job.id);
         return { status: 'rejected', notice: refusal === 'already_told' ? undefined : refusal };
       }
-      // Marked beside the queueing rather than after it (a round trip less): the bot was addressed
-      // there whether or not the queue takes the job.
-      marked = job.kind !== 'dm' ? this.#sideStep(job, this.#deps.participation.mark(conversationKey(job))) : undefined;
+      // Beside the queueing rather than after it (a round trip less before the platform is answered):
+      // the bot was addressed there, and the person said it, whether or not the queue takes the job.
+      // A redelivery classifies nothing twice: the sentiment job's id is the message's, and its
+      // store folds each message in once.
+      besides = Promise.all([
+        job.kind !== 'dm' ? this.#sideStep(job, this.#deps.participation.mark(conversationKey(job))) : undefined,
+        // An answer asked again is the same message: it was classified the first time.
+        job.replaces === undefined ? this.#sideStep(job, this.#deps.sentiment?.fromChat(job)) : undefined,
+      ]);
       await queue.enqueue(job);
     } catch (err) {
       // Nothing was queued: the platform's redelivery of this event must be taken in afresh.
       await queue.release(job.id).catch(() => undefined);
       throw new NotQueuedError('could not queue the job', { cause: err });
     }
-    // An answer asked again is the same message: it was classified the first time.
-    const classified = job.replaces === undefined ? this.#sideStep(job, this.#deps.sentiment?.fromChat(job)) : undefined;
-    await Promise.all([marked, classified]);
+    await besides;
     return { status: 'queued' };
   }
 
