@@ -124,7 +124,7 @@ export function webApiMethods(workspace: Workspace, openSocketUrl: () => string)
     'chat.getPermalink': (args) => {
       const channel = str(args, 'channel');
       const ts = str(args, 'message_ts');
-      const found = workspace.store.find((m) => m.channel === channel && m.ts === ts && !m.deleted);
+      const found = channel && ts ? workspace.find(channel, ts) : undefined;
       if (!channel || !found) return fail('message_not_found');
       const thread = found.thread_ts ? `?thread_ts=${found.thread_ts}&cid=${channel}` : '';
       return { ok: true, channel, permalink: `https://fake.slack.com/archives/${channel}/p${found.ts.replace('.', '')}${thread}` };

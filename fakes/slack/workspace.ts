@@ -43,6 +43,8 @@ export interface WorkspaceIds {
 export class Workspace {
   readonly ids: WorkspaceIds;
   readonly store: FakeMessage[] = [];
+  /** The store by channel and ts: a bench run posts and edits tens of thousands of messages, each found by its ts. */
+  readonly #byChannelTs = new Map<string, Map<string, FakeMessage>>();
   readonly ephemerals: FakeEphemeral[] = [];
   /** Users `users.info` reports as workspace admins. */
   readonly workspaceAdmins = new Set<string>();
@@ -63,7 +65,8 @@ export class Workspace {
   }
 
   find(channel: string, ts: string): FakeMessage | undefined {
-    return this.store.find((m) => m.channel === channel && m.ts === ts && !m.deleted);
+    const message = this.#byChannelTs.get(channel)?.get(ts);
+    return message && !message.deleted ? message : undefined;
   }
 
   /** The thread a new reply belongs to: replying to a reply puts it in the parent's thread. */
@@ -118,6 +121,9 @@ export class Workspace {
   addMessage(fields: Omit<FakeMessage, 'edits' | 'history' | 'deleted' | 'reactions'>): FakeMessage {
     const message: FakeMessage = { ...fields, edits: 0, history: [fields.text], deleted: false, reactions: [] };
     this.store.push(message);
+    let channel = this.#byChannelTs.get(message.channel);
+    if (!channel) this.#byChannelTs.set(message.channel, (channel = new Map()));
+    channel.set(message.ts, message);
     return message;
   }
 
@@ -169,7 +175,7 @@ export class Workspace {
     else {
       const micros = tsToMicros(ts);
       if (micros === undefined) throw new Error(`seedMessage: ts ${ts} is not a Slack timestamp`);
-      if (this.store.some((m) => m.channel === input.channel && m.ts === ts)) {
+      if (this.#byChannelTs.get(input.channel)?.has(ts)) {
         throw new Error(`seedMessage: ${input.channel} already has a message at ${ts}`);
       }
       this.#lastTsMicros = Math.max(this.#lastTsMicros, micros);
@@ -214,6 +220,7 @@ export class Workspace {
   /** Forget messages and ephemerals; ts keeps counting up, so timestamps stay unique across a reset. */
   reset(): void {
     this.store.length = 0;
+    this.#byChannelTs.clear();
     this.ephemerals.length = 0;
     this.agentSessions.clear();
     this.suggestedPrompts.length = 0;
