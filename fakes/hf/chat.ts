@@ -119,7 +119,7 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, cont
         writer.chunk({}, finishReason);
         if (includeUsage) writer.usage(promptTokens, countTokens(generatedText(deltas)), reasoningTokens);
         writer.frame('[DONE]');
-        res.end();
+        writer.end();
       });
       return;
     }
@@ -144,7 +144,7 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, cont
         if (!(await writeTokens(writer, tokensOf(step, ['Partial ', 'answer ']), { first: delay, rest: delay }, signal))) return;
         // The error frame ends the stream: no finish chunk, no [DONE].
         writer.frame(errorPayload);
-        res.end();
+        writer.end();
       });
       return;
     }
@@ -159,6 +159,7 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, cont
         const delay = step.tokenDelayMs ?? defaultTokenDelayMs;
         if (!(await writeTokens(writer, tokensOf(step, ['Partial ', 'answer ']), { first: delay, rest: delay }, signal))) return;
         // Let the last token reach the client before the connection drops.
+        writer.flush();
         await wait(defaultTokenDelayMs, signal);
         res.socket?.destroy();
       });

@@ -49,12 +49,18 @@ export async function startHfFake(opts: HfFakeOptions = {}): Promise<HfFake> {
 
   /**
    * A signal that fires when the client goes away (or the fake closes), so timers stop and
-   * nothing more is written. `res` 'close' also fires after a normal end, which is harmless.
+   * nothing more is written. A response that ended normally aborts nothing: an abort builds a
+   * DOMException with its stack, which was 3% of the bench's fakes at a reply each.
    */
   function responseSignal(res: ServerResponse): AbortSignal {
     const gone = new AbortController();
-    res.once('close', () => gone.abort());
-    return AbortSignal.any([gone.signal, closing.signal]);
+    const onClosing = () => gone.abort(closing.signal.reason);
+    closing.signal.addEventListener('abort', onClosing, { once: true });
+    res.once('close', () => {
+      closing.signal.removeEventListener('abort', onClosing);
+      if (!res.writableFinished) gone.abort();
+    });
+    return gone.signal;
   }
 
   const chatContext: ChatContext = {

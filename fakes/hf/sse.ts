@@ -52,13 +52,19 @@ export function countTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
-/** Delta frames, final frame, usage and [DONE] for one streamed completion. */
+/**
+ * Delta frames, final frame, usage and [DONE] for one streamed completion. Frames written in the
+ * same tick (an instant model's whole answer) leave in one write, as a server's socket would
+ * coalesce them; a streamed token is its own write.
+ */
 export class ChunkWriter {
   readonly id = `chatcmpl-${randomBytes(12).toString('hex')}`;
   readonly created = Math.floor(Date.now() / 1000);
   readonly res: ServerResponse;
   readonly model: string;
   readonly noSpace: boolean;
+  /** Frames written in this tick, not yet handed to the response. */
+  #pending = '';
 
   constructor(res: ServerResponse, model: string, noSpace: boolean) {
     this.res = res;
@@ -73,11 +79,29 @@ export class ChunkWriter {
   frame(payload: unknown): void {
     if (!this.writable) return;
     const data = typeof payload === 'string' ? payload : JSON.stringify(payload);
-    this.res.write(`data:${this.noSpace ? '' : ' '}${data}\n\n`);
+    this.#write(`data:${this.noSpace ? '' : ' '}${data}\n\n`);
   }
 
   comment(text: string): void {
-    if (this.writable) this.res.write(`: ${text}\n\n`);
+    if (this.writable) this.#write(`: ${text}\n\n`);
+  }
+
+  /** Ends the response after the frames still waiting for this tick's write. */
+  end(): void {
+    this.flush();
+    this.res.end();
+  }
+
+  #write(text: string): void {
+    if (this.#pending === '') process.nextTick(() => this.flush());
+    this.#pending += text;
+  }
+
+  /** Hands the frames written in this tick to the response now. */
+  flush(): void {
+    const text = this.#pending;
+    this.#pending = '';
+    if (text !== '' && this.writable) this.res.write(text);
   }
 
   chunk(delta: Record<string, string>, finishReason: string | null): void {
