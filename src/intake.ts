@@ -95,8 +95,8 @@ export class Intake {
       }
       // Beside the queueing rather than after it (a round trip less before the platform is answered):
       // the bot was addressed there, and the person said it, whether or not the queue takes the job.
-      // A redelivery classifies nothing twice: the sentiment job's id is the message's, and its
-      // store folds each message in once.
+      // A redelivery classifies nothing twice: the sentiment job's id comes from the event's, and
+      // the sentiment store folds each message in once.
       besides = Promise.all([
         job.kind !== 'dm' ? this.#sideStep(job, this.#deps.participation.mark(conversationKey(job))) : undefined,
         // An answer asked again is the same message: it was classified the first time.

@@ -49,8 +49,8 @@ export async function startHfFake(opts: HfFakeOptions = {}): Promise<HfFake> {
 
   /**
    * A signal that fires when the client goes away (or the fake closes), so timers stop and
-   * nothing more is written. A response that ended normally aborts nothing: an abort builds a
-   * DOMException with its stack, which was 3% of the bench's fakes at a reply each.
+   * nothing more is written. A response that ended normally aborts nothing: each abort builds a
+   * DOMException with its stack, 3% of the bench's fakes when every response ended with one.
    */
   function responseSignal(res: ServerResponse): AbortSignal {
     const gone = new AbortController();
