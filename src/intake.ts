@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Participation } from './conversation/participation.ts';
 import { conversationKey, type NewChatJob } from './jobs/chat-job.ts';
-import type { UserRateLimiter } from './limits/user-rate.ts';
+import type { RateVerdict, UserRateLimiter } from './limits/user-rate.ts';
 import type { Logger } from './logger.ts';
 import type { ChatEnqueuer } from './queue/chat-queue.ts';
 import type { NewSentimentJob } from './sentiment/job.ts';
@@ -78,17 +78,21 @@ export class Intake {
 
   async #takeIn(job: NewChatJob): Promise<IntakeVerdict> {
     const { queue } = this.#deps;
-    let claim;
+    // A message the stateless policies refuse is not counted against its sender; one they let
+    // through is counted by its claim, once, however often it is delivered.
+    const refused = this.#refusal(job);
+    const counter = refused ? undefined : this.#deps.limiter?.countFor(job.platform, job.userId);
+    let claimed;
     try {
-      claim = await queue.claim(job.id);
+      claimed = await queue.claim(job.id, counter);
     } catch (err) {
       throw new NotQueuedError('could not claim the event', { cause: err });
     }
-    if (claim === 'settled') return { status: 'duplicate' };
-    if (claim === 'in_progress') throw new NotQueuedError('another delivery of this event is being taken in');
+    if (claimed.claim === 'settled') return { status: 'duplicate' };
+    if (claimed.claim === 'in_progress') throw new NotQueuedError('another delivery of this event is being taken in');
     let besides: Promise<unknown> | undefined;
     try {
-      const refusal = this.#refusal(job) ?? (await this.#rateLimited(job));
+      const refusal = refused ?? rateLimited(counter?.verdict(claimed.count ?? 0));
       if (refusal) {
         await queue.refuse(job.id);
         return { status: 'rejected', notice: refusal === 'already_told' ? undefined : refusal };
@@ -133,17 +137,6 @@ export class Intake {
     return undefined;
   }
 
-  async #rateLimited(job: NewChatJob): Promise<Notice | 'already_told' | undefined> {
-    const hit = await this.#deps.limiter?.hit(job.platform, job.userId);
-    if (!hit || hit.waitSeconds === 0) return undefined;
-    // One notice per window: a flood of refused messages must not become a flood of notices.
-    if (!hit.firstRefusal) return 'already_told';
-    return {
-      kind: 'user_rate_limited',
-      text: `You’re sending messages faster than I can answer. Please try again in ${hit.waitSeconds} s.`,
-    };
-  }
-
   /** Whether the bot is part of a conversation (someone addressed it there). */
   participates(conversation: string): Promise<boolean> {
     return this.#deps.participation.has(conversation);
@@ -162,6 +155,17 @@ export class Intake {
     await this.#deps.sentiment.observe(job);
     return true;
   }
+}
+
+/** The per-user limit's refusal, if the sender is over it. */
+function rateLimited(verdict: RateVerdict | undefined): Notice | 'already_told' | undefined {
+  if (!verdict || verdict.waitSeconds === 0) return undefined;
+  // One notice per window: a flood of refused messages must not become a flood of notices.
+  if (!verdict.firstRefusal) return 'already_told';
+  return {
+    kind: 'user_rate_limited',
+    text: `You’re sending messages faster than I can answer. Please try again in ${verdict.waitSeconds} s.`,
+  };
 }
 
 /** `work`, or a NotQueuedError once `deadlineMs` has passed (the work itself goes on). */

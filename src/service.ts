@@ -233,7 +233,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
     // `http` is always set where the gateway role is on; testing it tells the type so.
     if (http && config.roles.has('gateway')) {
-      const limiter = config.limits.userRate ? new UserRateLimiter(redis, keys, config.limits.userRate) : undefined;
+      const limiter = config.limits.userRate ? new UserRateLimiter(keys, config.limits.userRate) : undefined;
       const intake = new Intake({
         policy: config.limits,
         queue: new ChatEnqueuer({ queue, queueConnection: queueRedis, redis, keys, order }),

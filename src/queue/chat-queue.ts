@@ -34,14 +34,25 @@ export type Claim = 'new' | 'settled' | 'in_progress';
 
 /**
  * KEYS[1]: BullMQ's deduplication key for the event (set by the same script that adds the job),
- * KEYS[2]: our claim. ARGV[1]: pending TTL in seconds.
+ * KEYS[2]: our claim, KEYS[3] (optional): the sender's rate counter, counted only for a new event.
+ * ARGV[1]: pending TTL in seconds, ARGV[2]: the counter's TTL in seconds. Returns the claim, or
+ * for a new event with a counter, the count.
  */
 const CLAIM_SCRIPT = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'queued' end
 local current = redis.call('GET', KEYS[2])
 if current then return current end
 redis.call('SET', KEYS[2], 'pending', 'EX', ARGV[1])
-return 'new'`);
+if not KEYS[3] then return 'new' end
+local count = redis.call('INCR', KEYS[3])
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+return count`);
+
+/** A claim, and for a new event claimed with a rate counter, its count. */
+export interface ClaimResult {
+  claim: Claim;
+  count?: number;
+}
 
 export interface ChatEnqueuerDeps {
   queue: ChatQueue;
@@ -66,11 +77,20 @@ export class ChatEnqueuer {
     this.#deps = deps;
   }
 
-  async claim(eventId: string): Promise<Claim> {
+  /**
+   * Claims the event; with `counter`, a new event is also counted against its sender's rate
+   * counter in the same script (a redelivery is not counted again, and the count costs no round
+   * trip of its own).
+   */
+  async claim(eventId: string, counter?: { key: string; ttlSeconds: number }): Promise<ClaimResult> {
     const { redis, keys } = this.#deps;
-    const found = await CLAIM_SCRIPT.run(redis, [this.#queuedKey(eventId), keys.seenEvent(eventId)], [PENDING_CLAIM_TTL_SECONDS]);
-    if (found === 'new') return 'new';
-    return found === 'pending' ? 'in_progress' : 'settled';
+    const claimKeys = [this.#queuedKey(eventId), keys.seenEvent(eventId)];
+    const found = counter
+      ? await CLAIM_SCRIPT.run(redis, [...claimKeys, counter.key], [PENDING_CLAIM_TTL_SECONDS, counter.ttlSeconds])
+      : await CLAIM_SCRIPT.run(redis, claimKeys, [PENDING_CLAIM_TTL_SECONDS]);
+    if (typeof found === 'number') return { claim: 'new', count: found };
+    if (found === 'new') return { claim: 'new' };
+    return { claim: found === 'pending' ? 'in_progress' : 'settled' };
   }
 
   /** The event was refused (with a notice): a redelivery is settled too, and shows no second notice. */

@@ -89,6 +89,16 @@ describe('acknowledged only once queued', () => {
     expect(slack.ephemerals.filter((notice) => notice.user === 'UFLOOD')).toHaveLength(1);
   });
 
+  it('counts a message against its sender once, however often it is delivered', async () => {
+    hf.setDefaultChat(() => ({ kind: 'stream', text: 'ok' }));
+    const [first, second] = [mentionEvent('one', 'UREDELIVER'), mentionEvent('two', 'UREDELIVER')];
+    for (let retry = 0; retry < 4; retry++) expect((await deliver(bot.baseUrl, first.body, retry || undefined)).status).toBe(200);
+    // The limit is 2 a window: the redeliveries of the first did not use up the second.
+    expect((await deliver(bot.baseUrl, second.body)).status).toBe(200);
+    expect(await settled(bot.queue, second.jobId)).toBe('completed');
+    expect(slack.ephemerals.filter((notice) => notice.user === 'UREDELIVER')).toHaveLength(0);
+  });
+
   it('answers 400, not 500, to signed bodies it cannot route', async () => {
     for (const body of ['null', '{"event":null}', '{"type":"event_callback","event":"x"}']) {
       const response = await deliver(bot.baseUrl, JSON.parse(body) as object);

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Participation } from '../../src/conversation/participation.ts';
 import { Intake, NotQueuedError, type IntakeDeps } from '../../src/intake.ts';
 import type { NewChatJob } from '../../src/jobs/chat-job.ts';
+import { UserRateLimiter } from '../../src/limits/user-rate.ts';
 import { createLogger } from '../../src/logger.ts';
+import { keyspace } from '../../src/queue/redis.ts';
 
 const mention: NewChatJob = {
   v: 1,
@@ -27,7 +29,7 @@ function intakeWith(addFails = false) {
   const deps: IntakeDeps = {
     policy: { maxInputChars: 1000, allowedChannels: new Set() },
     queue: {
-      claim: async () => 'new',
+      claim: async () => ({ claim: 'new' }),
       refuse: async () => undefined,
       release: async (id) => void sent.push(`release ${id}`),
       enqueue: async (job) => {
@@ -64,5 +66,31 @@ describe('Intake', () => {
     letAddGo();
     await expect(verdict).rejects.toBeInstanceOf(NotQueuedError);
     expect(sent).toContain('release slack-ev-1');
+  });
+
+  it('counts the message against its sender in the claim itself, and a refused one not at all', async () => {
+    const counted: Array<string | undefined> = [];
+    const deps: IntakeDeps = {
+      policy: { maxInputChars: 10, allowedChannels: new Set() },
+      queue: {
+        claim: async (_id, counter) => {
+          counted.push(counter?.key);
+          return { claim: 'new', count: 3 };
+        },
+        refuse: async () => undefined,
+        release: async () => undefined,
+        enqueue: async () => undefined,
+      },
+      limiter: new UserRateLimiter(keyspace('t'), { max: 2, windowSeconds: 60 }),
+      participation: { mark: async () => undefined } as unknown as Participation,
+      sentiment: undefined,
+      logger: createLogger({ level: 'silent' }),
+    };
+    const intake = new Intake(deps);
+    // The third message in the window, counted by its claim: refused with the window's one notice.
+    await expect(intake.submit(mention)).resolves.toMatchObject({ status: 'rejected', notice: { kind: 'user_rate_limited' } });
+    // Too long for the policy: claimed without a count.
+    await expect(intake.submit({ ...mention, id: 'slack-ev-2', text: 'far too long for ten' })).resolves.toMatchObject({ notice: { kind: 'input_too_long' } });
+    expect(counted).toEqual([expect.stringMatching(/^t:rate:slack:U1:\d+$/), undefined]);
   });
 });
