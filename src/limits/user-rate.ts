@@ -1,6 +1,9 @@
 import type { Keyspace } from '../queue/redis.ts';
 
-/** What one message's count says: over the limit, how many seconds until the window ends, and whether it is the window's first refusal (the only one worth a notice). */
+/**
+ * What one message's count says: over the limit, how many seconds until the window ends, and
+ * whether it is the window's first refusal (the only one worth a notice).
+ */
 export interface RateVerdict {
   waitSeconds: number;
   firstRefusal: boolean;
