@@ -35,8 +35,8 @@ export type Claim = 'new' | 'settled' | 'in_progress';
 /**
  * KEYS[1]: BullMQ's deduplication key for the event (set by the same script that adds the job),
  * KEYS[2]: our claim, KEYS[3] (optional): the sender's rate counter, counted only for a new event.
- * ARGV[1]: pending TTL in seconds, ARGV[2]: the counter's TTL in seconds. Returns the claim, or
- * for a new event with a counter, the count.
+ * ARGV[1]: pending TTL in seconds, ARGV[2]: the counter's TTL in seconds (unread without one).
+ * Returns the claim, or for a new event with a counter, the count.
  */
 const CLAIM_SCRIPT = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'queued' end
@@ -84,10 +84,8 @@ export class ChatEnqueuer {
    */
   async claim(eventId: string, counter?: { key: string; ttlSeconds: number }): Promise<ClaimResult> {
     const { redis, keys } = this.#deps;
-    const claimKeys = [this.#queuedKey(eventId), keys.seenEvent(eventId)];
-    const found = counter
-      ? await CLAIM_SCRIPT.run(redis, [...claimKeys, counter.key], [PENDING_CLAIM_TTL_SECONDS, counter.ttlSeconds])
-      : await CLAIM_SCRIPT.run(redis, claimKeys, [PENDING_CLAIM_TTL_SECONDS]);
+    const claimKeys = [this.#queuedKey(eventId), keys.seenEvent(eventId), ...(counter ? [counter.key] : [])];
+    const found = await CLAIM_SCRIPT.run(redis, claimKeys, [PENDING_CLAIM_TTL_SECONDS, counter?.ttlSeconds ?? 0]);
     if (typeof found === 'number') return { claim: 'new', count: found };
     if (found === 'new') return { claim: 'new' };
     return { claim: found === 'pending' ? 'in_progress' : 'settled' };
