@@ -21,15 +21,19 @@ const mention: NewChatJob = {
   reply: { channelId: 'C1', threadId: '1700000000.000100' },
 };
 
-/** In-memory deps whose queue add waits until the test lets it go, so the test sees what went out beside it. */
-function intakeWith(addFails = false) {
+/**
+ * In-memory deps whose queue add waits until the test lets it go, so the test sees what went out
+ * beside it; `overrides` replace the policy, the limiter or the claim.
+ */
+function intakeWith(options: { addFails?: boolean; overrides?: Partial<Pick<IntakeDeps, 'policy' | 'limiter'>> & { claim?: IntakeDeps['queue']['claim'] } } = {}) {
+  const { addFails = false, overrides = {} } = options;
   const sent: string[] = [];
   let letAddGo: () => void = () => undefined;
   const added = new Promise<void>((resolve) => (letAddGo = resolve));
   const deps: IntakeDeps = {
-    policy: { maxInputChars: 1000, allowedChannels: new Set() },
+    policy: overrides.policy ?? { maxInputChars: 1000, allowedChannels: new Set() },
     queue: {
-      claim: async () => ({ claim: 'new' }),
+      claim: overrides.claim ?? (async () => ({ claim: 'new' })),
       refuse: async () => undefined,
       release: async (id) => void sent.push(`release ${id}`),
       enqueue: async (job) => {
@@ -38,7 +42,7 @@ function intakeWith(addFails = false) {
         if (addFails) throw new Error('Redis went away');
       },
     },
-    limiter: undefined,
+    limiter: overrides.limiter,
     participation: { mark: async (conversation: string) => void sent.push(`mark ${conversation}`) } as unknown as Participation,
     sentiment: {
       fromChat: async (job) => void sent.push(`classify ${job.id}`),
@@ -61,7 +65,7 @@ describe('Intake', () => {
   });
 
   it('answers "not queued" and releases the claim when the add fails, whatever went out beside it', async () => {
-    const { intake, sent, letAddGo } = intakeWith(true);
+    const { intake, sent, letAddGo } = intakeWith({ addFails: true });
     const verdict = intake.submit(mention);
     letAddGo();
     await expect(verdict).rejects.toBeInstanceOf(NotQueuedError);
@@ -70,23 +74,16 @@ describe('Intake', () => {
 
   it('counts the message against its sender in the claim itself, and a refused one not at all', async () => {
     const counted: Array<string | undefined> = [];
-    const deps: IntakeDeps = {
-      policy: { maxInputChars: 10, allowedChannels: new Set() },
-      queue: {
+    const { intake } = intakeWith({
+      overrides: {
+        policy: { maxInputChars: 10, allowedChannels: new Set() },
+        limiter: new UserRateLimiter(keyspace('t'), { max: 2, windowSeconds: 60 }),
         claim: async (_id, counter) => {
           counted.push(counter?.key);
           return { claim: 'new', count: 3 };
         },
-        refuse: async () => undefined,
-        release: async () => undefined,
-        enqueue: async () => undefined,
       },
-      limiter: new UserRateLimiter(keyspace('t'), { max: 2, windowSeconds: 60 }),
-      participation: { mark: async () => undefined } as unknown as Participation,
-      sentiment: undefined,
-      logger: createLogger({ level: 'silent' }),
-    };
-    const intake = new Intake(deps);
+    });
     // The third message in the window, counted by its claim: refused with the window's one notice.
     await expect(intake.submit(mention)).resolves.toMatchObject({ status: 'rejected', notice: { kind: 'user_rate_limited' } });
     // Too long for the policy: claimed without a count.
